@@ -11,7 +11,7 @@ import (
 // smallest item meeting a bound, vectors and matrices, self-attention,
 // decoding sums of embeddings, and number formatting for prompts.
 func domainFuncs() []Func {
-	return []Func{
+	fs := []Func{
 		{Name: "nearest", Doc: "nearest(table, x) — the entry of table nearest x (the first on an exact tie)", Fn: nearest},
 		{Name: "nearest_index", Doc: "nearest_index(table, x) — 0-based index of the entry of table nearest x", Fn: nearestIndex},
 		{Name: "tie_gap", Doc: "tie_gap(table, x) — |d1 - d2| for the distances d1, d2 from x to its nearest and second-nearest entries; small means x is near a tie", Fn: tieGap},
@@ -19,21 +19,18 @@ func domainFuncs() []Func {
 		{Name: "smallest", Doc: "smallest(list, bound) — the smallest number in list that is ≥ bound; error when none is", Fn: smallest},
 		{Name: "smallest_index", Doc: "smallest_index(list, bound) — 0-based index of the smallest number ≥ bound, or -1 when none is", Fn: smallestIndex},
 		{Name: "smallest_by", Doc: "smallest_by(names, values, bound) — the name paired with the smallest value ≥ bound, or \"\" when none fits", Fn: smallestBy},
+		{Name: "min_gap_ratio", Doc: "min_gap_ratio(list, x) — the smallest |item - x| / |item| over the items: how close x comes to any item, relatively", Fn: minGapRatio},
+		{Name: "uniform_table", Doc: "uniform_table(bits, lo, hi) — 2^bits equally spaced values from lo to hi inclusive (exact; see roundall)", Fn: uniformTable},
+		{Name: "normal_table", Doc: "normal_table(bits[, decimals]) — NF-style quantisation table of 2^bits values in [-1, 1] for normally distributed weights, rounded to decimals (default 2); normal_table(4) is the NF4 table", Fn: normalTable},
+		{Name: "roundall", Doc: "roundall(list, decimals) — every number of list rounded half away from zero to decimals places", Fn: roundAll},
 		{Name: "lookup", Doc: "lookup(names, values, name) — the value paired with name", Fn: lookup},
 		{Name: "index_of", Doc: "index_of(list, x) — 0-based index of the first item equal to x (numbers compare by value), or -1", Fn: indexOf},
+		{Name: "permute", Doc: "permute(list, perm) — list reordered so item i of the result is list[perm[i]]; perm is a permutation of 0..n-1", Fn: permute},
+		{Name: "argmax", Doc: "argmax(list) — 0-based index of the largest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmax", args, 1) }},
+		{Name: "argmin", Doc: "argmin(list) — 0-based index of the smallest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmin", args, -1) }},
 	}
-}
-
-// table converts argument i of fn to a non-empty list of numbers.
-func table(fn, name string, args []any, i int) ([]float64, error) {
-	t, err := Floats(args[i])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", fn, name, err)
-	}
-	if len(t) == 0 {
-		return nil, fmt.Errorf("%s: %s is empty", fn, name)
-	}
-	return t, nil
+	fs = append(fs, linalgFuncs()...)
+	return append(fs, formatFuncs()...)
 }
 
 // nearestPos returns the index of the entry of t nearest x and the
@@ -138,9 +135,9 @@ func smallestPos(l []float64, bound float64) int {
 }
 
 func smallestArgs(fn string, args []any, i int) ([]float64, float64, error) {
-	l, err := Floats(args[i])
+	l, err := floats(fn, "list", args, i)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: list: %w", fn, err)
+		return nil, 0, err
 	}
 	bound, err := argFloat(fn, "bound", args, i+1)
 	if err != nil {
@@ -261,4 +258,274 @@ func indexOf(args ...any) (any, error) {
 		}
 	}
 	return -1, nil
+}
+
+// floats converts argument i of fn, called name in messages, to []float64
+// without normalising a whole copy first.
+func floats(fn, name string, args []any, i int) ([]float64, error) {
+	var (
+		out []float64
+		err error
+	)
+	switch l := args[i].(type) {
+	case []any:
+		out = make([]float64, len(l))
+		for k, e := range l {
+			if out[k], err = Float(e); err != nil {
+				return nil, fmt.Errorf("%s: %s item %d: %w", fn, name, k+1, err)
+			}
+		}
+		return out, nil
+	case []float64:
+		return l, nil
+	}
+	if out, err = Floats(args[i]); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", fn, name, err)
+	}
+	return out, nil
+}
+
+// table converts argument i of fn to a non-empty list of numbers.
+func table(fn, name string, args []any, i int) ([]float64, error) {
+	t, err := floats(fn, name, args, i)
+	if err != nil {
+		return nil, err
+	}
+	if len(t) == 0 {
+		return nil, fmt.Errorf("%s: %s is empty", fn, name)
+	}
+	return t, nil
+}
+
+// matrix converts argument i of fn to a non-empty rectangular matrix.
+func matrix(fn, name string, args []any, i int) ([][]float64, error) {
+	m, err := Matrix(args[i])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", fn, name, err)
+	}
+	if len(m) == 0 || len(m[0]) == 0 {
+		return nil, fmt.Errorf("%s: %s is empty", fn, name)
+	}
+	for r, row := range m {
+		if len(row) != len(m[0]) {
+			return nil, fmt.Errorf("%s: %s row %d has %d columns, row 1 has %d", fn, name, r+1, len(row), len(m[0]))
+		}
+	}
+	return m, nil
+}
+
+// vec returns v as a normalised list.
+func vec(v []float64) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
+// mat returns m as a normalised list of lists.
+func mat(m [][]float64) []any {
+	out := make([]any, len(m))
+	for i, row := range m {
+		out[i] = vec(row)
+	}
+	return out
+}
+
+func minGapRatio(args ...any) (any, error) {
+	if err := arity("min_gap_ratio", args, 2); err != nil {
+		return nil, err
+	}
+	l, err := table("min_gap_ratio", "list", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	x, err := argFloat("min_gap_ratio", "x", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	best := math.Inf(1)
+	for i, v := range l {
+		if v == 0 {
+			return nil, fmt.Errorf("min_gap_ratio: list item %d is 0", i+1)
+		}
+		best = math.Min(best, math.Abs(v-x)/math.Abs(v))
+	}
+	return best, nil
+}
+
+// maxTableBits bounds the size of generated quantisation tables.
+const maxTableBits = 16
+
+func tableBits(fn string, args []any, lo int) (int, error) {
+	b, err := argInt(fn, "bits", args, 0)
+	if err != nil {
+		return 0, err
+	}
+	if b < lo || b > maxTableBits {
+		return 0, fmt.Errorf("%s: bits = %d outside [%d, %d]", fn, b, lo, maxTableBits)
+	}
+	return b, nil
+}
+
+func uniformTable(args ...any) (any, error) {
+	if err := arity("uniform_table", args, 3); err != nil {
+		return nil, err
+	}
+	b, err := tableBits("uniform_table", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	lo, err := argFloat("uniform_table", "lo", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := argFloat("uniform_table", "hi", args, 2)
+	if err != nil {
+		return nil, err
+	}
+	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil, fmt.Errorf("uniform_table: need finite lo < hi, got lo = %v, hi = %v", lo, hi)
+	}
+	n := 1 << b
+	out := make([]any, n)
+	for i := range n {
+		out[i] = lo + (hi-lo)*float64(i)/float64(n-1)
+	}
+	out[n-1] = hi
+	return out, nil
+}
+
+// probit is the quantile function of the standard normal distribution.
+func probit(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+
+// NormalTable returns the 2^bits-value quantisation table for normally
+// distributed weights normalised to [-1, 1], built as QLoRA builds NF4:
+// 2^(bits-1) positive and 2^(bits-1)-1 negative normal quantiles taken at
+// evenly spaced probabilities between 1/2 and an offset, plus an exact zero,
+// divided by the largest. The offset is the mean of 1-1/(2(n-1)) and
+// 1-1/(2n) for n = 2^bits (0.9677083 for 4 bits). Values are exact, in
+// increasing order. bits must be in [2, 16].
+func NormalTable(bits int) ([]float64, error) {
+	if bits < 2 || bits > maxTableBits {
+		return nil, fmt.Errorf("normal table: bits = %d outside [2, %d]", bits, maxTableBits)
+	}
+	n := 1 << bits
+	offset := (1 - 1/(2*float64(n-1)) + 1 - 1/(2*float64(n))) / 2
+	half := n / 2
+	out := make([]float64, n)
+	top := probit(offset)
+	// Negative side: -probit of linspace(offset, 1/2, half)[:-1], i.e. half-1 values.
+	for i := range half - 1 {
+		p := offset + (0.5-offset)*float64(i)/float64(half-1)
+		out[i] = -probit(p) / top
+	}
+	out[half-1] = 0
+	// Positive side: probit of linspace(offset, 1/2, half+1)[:-1], i.e. half values.
+	for i := range half {
+		p := offset + (0.5-offset)*float64(i)/float64(half)
+		out[n-1-i] = probit(p) / top
+	}
+	out[0], out[n-1] = -1, 1
+	return out, nil
+}
+
+func normalTable(args ...any) (any, error) {
+	if len(args) != 1 && len(args) != 2 {
+		return nil, fmt.Errorf("normal_table: want 1 or 2 arguments, got %d", len(args))
+	}
+	b, err := tableBits("normal_table", args, 2)
+	if err != nil {
+		return nil, err
+	}
+	d := 2
+	if len(args) == 2 {
+		if d, err = argInt("normal_table", "decimals", args, 1); err != nil {
+			return nil, err
+		}
+		if d < 0 || d > 15 {
+			return nil, fmt.Errorf("normal_table: decimals = %d outside [0, 15]", d)
+		}
+	}
+	t, err := NormalTable(b)
+	if err != nil {
+		return nil, fmt.Errorf("normal_table: %w", err)
+	}
+	out := make([]any, len(t))
+	for i, v := range t {
+		out[i] = roundHalf(v, d)
+	}
+	return out, nil
+}
+
+func roundAll(args ...any) (any, error) {
+	if err := arity("roundall", args, 2); err != nil {
+		return nil, err
+	}
+	l, err := floats("roundall", "list", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	d, err := argInt("roundall", "decimals", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if d < -15 || d > 15 {
+		return nil, fmt.Errorf("roundall: decimals = %d outside [-15, 15]", d)
+	}
+	out := make([]any, len(l))
+	for i, v := range l {
+		out[i] = roundHalf(v, d)
+	}
+	return out, nil
+}
+
+func permute(args ...any) (any, error) {
+	if err := arity("permute", args, 2); err != nil {
+		return nil, err
+	}
+	l, err := List(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("permute: list: %w", err)
+	}
+	p, err := List(args[1])
+	if err != nil {
+		return nil, fmt.Errorf("permute: perm: %w", err)
+	}
+	if len(p) != len(l) {
+		return nil, fmt.Errorf("permute: perm has %d items, list has %d", len(p), len(l))
+	}
+	seen := make([]bool, len(l))
+	out := make([]any, len(l))
+	for i, e := range p {
+		k, err := Int(e)
+		if err != nil {
+			return nil, fmt.Errorf("permute: perm item %d: %w", i+1, err)
+		}
+		if k < 0 || k >= len(l) || seen[k] {
+			return nil, fmt.Errorf("permute: perm is not a permutation of 0..%d (item %d is %d)", len(l)-1, i+1, k)
+		}
+		seen[k] = true
+		out[i] = l[k]
+	}
+	return out, nil
+}
+
+// argBest returns the index of the largest (sign 1) or smallest (sign -1)
+// number in the list argument.
+func argBest(fn string, args []any, sign float64) (any, error) {
+	if err := arity(fn, args, 1); err != nil {
+		return nil, err
+	}
+	l, err := table(fn, "list", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for i, v := range l {
+		if sign*v > sign*l[best] {
+			best = i
+		}
+	}
+	return best, nil
 }

@@ -32,6 +32,8 @@ func mathFuncs() []Func {
 		{Name: "clamp", Doc: "clamp(x, lo, hi) — x limited to [lo, hi]; int when all three are int", Fn: clamp},
 		{Name: "isint", Doc: "isint(x) — true when x is an int or a float with no fractional part", Fn: isInt},
 		unary("frac", "frac(x) — distance from x to the nearest integer, in [0, 0.5]", distToInt),
+		unaryChecked("norm_ppf", "norm_ppf(p) — standard normal quantile: the z with P(Z ≤ z) = p, for 0 < p < 1", probability, probit),
+		unary("norm_cdf", "norm_cdf(z) — standard normal cumulative probability P(Z ≤ z)", normCDF),
 		{Name: "near_int", Doc: "near_int(x, eps) — true when x is within eps of an integer", Fn: nearInt},
 	}
 }
@@ -118,6 +120,15 @@ func nonNegative(x float64) string {
 	return ""
 }
 
+func probability(p float64) string {
+	if !(p > 0 && p < 1) {
+		return "must be strictly between 0 and 1"
+	}
+	return ""
+}
+
+func normCDF(z float64) float64 { return math.Erfc(-z/math.Sqrt2) / 2 }
+
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -168,12 +179,15 @@ func pow(args ...any) (any, error) {
 // binary representation of x (2.675 rounds to 2.68 as written).
 func roundHalf(x float64, d int) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
-		return x
+		return x + 0 // -0 becomes 0
 	}
 	p := math.Pow(10, float64(d))
 	y := x * p
 	// Nudge by a few ulps so decimal ties written in the source round up.
 	r := math.Round(y + math.Copysign(4*ulp(y), y))
+	if r == 0 {
+		return 0 // never -0, which would print as "-0"
+	}
 	if d < 0 {
 		return r * math.Pow(10, float64(-d))
 	}

@@ -1,0 +1,137 @@
+package calc
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// formatFuncs returns the functions that format numbers for prompts.
+func formatFuncs() []Func {
+	return []Func{
+		{Name: "fixed", Doc: "fixed(x, d) — x with exactly d decimals, rounded half away from zero: fixed(0.9, 2) = \"0.90\"", Fn: fixed},
+		{Name: "thousands", Doc: "thousands(x[, d]) — x with comma thousands separators and d decimals (default 0): thousands(173408256) = \"173,408,256\"", Fn: thousands},
+		{Name: "sci", Doc: "sci(x, sig) — x in scientific notation with sig significant figures: sci(173408256, 4) = \"1.734 × 10^8\"", Fn: sci},
+		{Name: "pct", Doc: "pct(x, d) — the fraction x as a percentage with d decimals: pct(0.125, 1) = \"12.5%\"", Fn: pct},
+	}
+}
+
+// decimals reads a decimal-places argument in [0, 15].
+func decimals(fn string, args []any, i int) (int, error) {
+	d, err := argInt(fn, "d", args, i)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 || d > 15 {
+		return 0, fmt.Errorf("%s: d = %d outside [0, 15]", fn, d)
+	}
+	return d, nil
+}
+
+// finite reads a finite number argument.
+func finite(fn string, args []any, i int) (float64, error) {
+	x, err := argFloat(fn, "x", args, i)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsInf(x, 0) {
+		return 0, fmt.Errorf("%s: x is infinite", fn)
+	}
+	return x, nil
+}
+
+func formatFixed(x float64, d int) string {
+	return strconv.FormatFloat(roundHalf(x, d), 'f', d, 64)
+}
+
+func fixed(args ...any) (any, error) {
+	if err := arity("fixed", args, 2); err != nil {
+		return nil, err
+	}
+	x, err := finite("fixed", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decimals("fixed", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	return formatFixed(x, d), nil
+}
+
+func thousands(args ...any) (any, error) {
+	if len(args) != 1 && len(args) != 2 {
+		return nil, fmt.Errorf("thousands: want 1 or 2 arguments, got %d", len(args))
+	}
+	x, err := finite("thousands", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := 0
+	if len(args) == 2 {
+		if d, err = decimals("thousands", args, 1); err != nil {
+			return nil, err
+		}
+	}
+	s := formatFixed(x, d)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/3 + 1)
+	b.WriteString(sign)
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String(), nil
+}
+
+func sci(args ...any) (any, error) {
+	if err := arity("sci", args, 2); err != nil {
+		return nil, err
+	}
+	x, err := finite("sci", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	n, err := argInt("sci", "sig", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > 17 {
+		return nil, fmt.Errorf("sci: sig = %d outside [1, 17]", n)
+	}
+	// Round first so ties go away from zero, then let strconv lay it out.
+	s := strconv.FormatFloat(sigRound(x, n), 'e', n-1, 64)
+	mant, exp, _ := strings.Cut(s, "e")
+	e, err := strconv.Atoi(exp)
+	if err != nil {
+		return nil, fmt.Errorf("sci: formatting %v: %w", x, err)
+	}
+	return mant + " × 10^" + strconv.Itoa(e), nil
+}
+
+func pct(args ...any) (any, error) {
+	if err := arity("pct", args, 2); err != nil {
+		return nil, err
+	}
+	x, err := finite("pct", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decimals("pct", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	return formatFixed(x*100, d) + "%", nil
+}
