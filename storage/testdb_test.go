@@ -1,0 +1,120 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for test schemas
+)
+
+// defaultTestPostgres is the Postgres the tests use unless
+// MARKSMITH_TEST_POSTGRES names another.
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// testClock is the fixed time test databases start at.
+var testClock = time.Date(2026, 3, 4, 5, 6, 7, 890123000, time.UTC)
+
+// testDB is one database a test runs against.
+type testDB struct {
+	name string // "sqlite" or "postgres"
+	db   *DB
+}
+
+// forEachDB runs f as a subtest on a fresh, migrated SQLite file and, when
+// Postgres is reachable, on a fresh Postgres schema. Each database's clock
+// is fixed at testClock.
+func forEachDB(t *testing.T, f func(t *testing.T, db *DB)) {
+	t.Helper()
+	for _, name := range []string{DialectSQLite, DialectPostgres} {
+		t.Run(name, func(t *testing.T) {
+			db := openTestDB(t, name)
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			f(t, db)
+		})
+	}
+}
+
+// openTestDB opens an empty, unmigrated database of the dialect that is
+// closed (and on Postgres dropped) when the test ends. Without Postgres it
+// skips the test, or fails it when CI=true.
+func openTestDB(t *testing.T, dialect string) *DB {
+	t.Helper()
+	var dsn string
+	switch dialect {
+	case DialectSQLite:
+		dsn = "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	case DialectPostgres:
+		dsn = testPostgresSchema(t)
+	default:
+		t.Fatalf("unknown dialect %q", dialect)
+	}
+	db, err := Open(t.Context(), dsn, nil)
+	if err != nil {
+		t.Fatalf("open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	db.Now = func() time.Time { return testClock }
+	return db
+}
+
+// testPostgresSchema creates a schema of its own for the test, dropped when
+// it ends, and returns a DSN whose search_path selects it, so that tests
+// and packages running in parallel do not meet.
+func testPostgresSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
+	if base == "" {
+		base = defaultTestPostgres
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := sql.Open("pgx", base)
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		if admin != nil {
+			admin.Close()
+		}
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("postgres not reachable at %s (required when CI=true): %v", redact(base), err)
+		}
+		t.Skipf("postgres not reachable at %s: %v (set MARKSMITH_TEST_POSTGRES)", redact(base), err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "marksmith_test_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("MARKSMITH_TEST_POSTGRES %q: %v", base, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
