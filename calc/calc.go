@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -36,7 +37,7 @@ var disabled = [...]string{"now", "date", "duration", "timezone"}
 // drawn.
 func Compile(src string, env Env) (*Program, error) {
 	opts := make([]expr.Option, 0, 8+len(Functions()))
-	opts = append(opts, expr.Env(map[string]any(env)))
+	opts = append(opts, expr.Env(envTypes(env)))
 	for _, name := range disabled {
 		opts = append(opts, expr.DisableBuiltin(name))
 	}
@@ -48,6 +49,26 @@ func Compile(src string, env Env) (*Program, error) {
 		return nil, &Error{Src: src, Err: err}
 	}
 	return &Program{src: src, prog: prog}, nil
+}
+
+// envTypes declares env's names to the checker: a nil value is of any
+// type, a map is a record of its own names, and any other value has the
+// type of the example given.
+func envTypes(env map[string]any) types.Map {
+	m := make(types.Map, len(env))
+	for k, v := range env {
+		switch x := v.(type) {
+		case nil:
+			m[k] = types.Any
+		case map[string]any:
+			m[k] = envTypes(x)
+		case Env:
+			m[k] = envTypes(x)
+		default:
+			m[k] = types.TypeOf(v)
+		}
+	}
+	return m
 }
 
 // Run evaluates the program against env and normalises the result (see

@@ -1,0 +1,516 @@
+// Package variants draws the values of a template's parameters from a seed:
+// sampling, derived values, constraints with rejection, the canonical
+// variant, rendering of prompts and distinct variants across a cohort. It is
+// pure: the same definition and seed give the same values on every run.
+package variants
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/marksmith/marksmith/calc"
+)
+
+// Kind is how a parameter gets its value.
+type Kind int
+
+// The parameter kinds.
+const (
+	Choice    Kind = iota + 1 // one of Values
+	IntRange                  // an integer in [Lo, Hi] on a grid of Step
+	RealRange                 // a real in [Lo, Hi] on a grid of Step
+	Sample                    // K distinct items of Values (or of From), in drawn order
+	Shuffle                   // a permutation of Values (or of From)
+	Const                     // a fixed Value
+	Derived                   // computed by Expr from earlier parameters
+)
+
+// String names the kind as templates write it.
+func (k Kind) String() string {
+	switch k {
+	case Choice:
+		return "choice"
+	case IntRange:
+		return "int"
+	case RealRange:
+		return "real"
+	case Sample:
+		return "sample"
+	case Shuffle:
+		return "shuffle"
+	case Const:
+		return "value"
+	case Derived:
+		return "expr"
+	}
+	return "unknown"
+}
+
+// Param is one parameter. Parameters are drawn in order, so Derived and From
+// expressions may use any parameter before them.
+type Param struct {
+	Name   string
+	Kind   Kind
+	Values []any         // Choice, Sample, Shuffle (when From is nil)
+	From   *calc.Program // Sample, Shuffle: the list to draw from
+	K      int           // Sample: how many
+	Lo, Hi float64       // IntRange, RealRange
+	Step   float64       // IntRange, RealRange; 0 means 1 for IntRange
+	Value  any           // Const
+	Expr   *calc.Program // Derived
+}
+
+// Sampled reports whether the parameter is drawn at random (and so has a
+// canonical value and takes part in distinctness).
+func (p *Param) Sampled() bool {
+	return p.Kind != Const && p.Kind != Derived
+}
+
+// Constraint must hold in every variant.
+type Constraint struct {
+	Expr   *calc.Program
+	Reason string
+}
+
+// Generator draws variants of one template. It is immutable once built and
+// safe for concurrent use.
+type Generator struct {
+	Params      []Param
+	Constraints []Constraint
+	// Canonical holds the sampled parameters' values of the printed paper.
+	Canonical map[string]any
+	// MaxTries bounds rejection sampling; 0 means DefaultMaxTries.
+	MaxTries int
+}
+
+// DefaultMaxTries is the number of draws tried before a seed is declared to
+// give no fair variant.
+const DefaultMaxTries = 2000
+
+// ConstraintError says that no draw satisfied the constraints.
+type ConstraintError struct {
+	Tries  int
+	Counts []ConstraintCount // every constraint that failed, most often first
+}
+
+// ConstraintCount is how often one constraint failed.
+type ConstraintCount struct {
+	Expr   string
+	Reason string
+	Failed int
+}
+
+func (e *ConstraintError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no variant satisfied the constraints in %d tries", e.Tries)
+	for i, c := range e.Counts {
+		if i == 3 {
+			break
+		}
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%sconstraint %q failed %d times", sep, c.Expr, c.Failed)
+		if c.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", c.Reason)
+		}
+	}
+	return b.String()
+}
+
+// Draw returns the parameter values of the variant with this seed; seed 0 is
+// the canonical variant. The map holds every parameter, sampled and derived.
+func (g *Generator) Draw(seed uint64) (map[string]any, error) {
+	if seed == 0 {
+		return g.CanonicalValues()
+	}
+	r := newRNG(seed)
+	tries := g.MaxTries
+	if tries <= 0 {
+		tries = DefaultMaxTries
+	}
+	failed := make([]int, len(g.Constraints))
+	env := make(map[string]any, len(g.Params))
+	for try := 0; try < tries; try++ {
+		ok, err := g.drawOnce(r, env)
+		if err != nil {
+			return nil, err
+		}
+		if ok < 0 {
+			return env, nil
+		}
+		failed[ok]++
+	}
+	e := &ConstraintError{Tries: tries}
+	for i, n := range failed {
+		if n > 0 {
+			e.Counts = append(e.Counts, ConstraintCount{Expr: g.Constraints[i].Expr.Source(), Reason: g.Constraints[i].Reason, Failed: n})
+		}
+	}
+	sort.SliceStable(e.Counts, func(i, j int) bool { return e.Counts[i].Failed > e.Counts[j].Failed })
+	return nil, e
+}
+
+// drawOnce fills env with one draw and returns the index of the first
+// constraint that failed, or -1 when all hold.
+func (g *Generator) drawOnce(r *rng, env map[string]any) (int, error) {
+	for i := range g.Params {
+		p := &g.Params[i]
+		v, err := p.draw(r, env)
+		if err != nil {
+			return 0, err
+		}
+		env[p.Name] = v
+	}
+	return g.check(env)
+}
+
+// check returns the index of the first failing constraint, or -1.
+func (g *Generator) check(env map[string]any) (int, error) {
+	for i, c := range g.Constraints {
+		v, err := c.Expr.Run(env)
+		if err != nil {
+			return 0, fmt.Errorf("constraint %q: %w", c.Expr.Source(), err)
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return 0, fmt.Errorf("constraint %q gave %v, not true or false", c.Expr.Source(), v)
+		}
+		if !b {
+			return i, nil
+		}
+	}
+	return -1, nil
+}
+
+func (p *Param) draw(r *rng, env map[string]any) (any, error) {
+	switch p.Kind {
+	case Choice:
+		return p.Values[r.intn(len(p.Values))], nil
+	case IntRange:
+		step := p.step()
+		n := int(math.Floor((p.Hi-p.Lo)/step+1e-9)) + 1
+		return int(p.Lo) + r.intn(n)*int(step), nil
+	case RealRange:
+		n := int(math.Floor((p.Hi-p.Lo)/p.Step+1e-9)) + 1
+		return cleanFloat(p.Lo + float64(r.intn(n))*p.Step), nil
+	case Sample, Shuffle:
+		src, err := p.source(env)
+		if err != nil {
+			return nil, err
+		}
+		k := len(src)
+		if p.Kind == Sample {
+			if p.K > len(src) {
+				return nil, fmt.Errorf("parameter %s: cannot sample %d items from %d", p.Name, p.K, len(src))
+			}
+			k = p.K
+		}
+		// A partial Fisher–Yates: the first k positions of a uniform permutation.
+		idx := make([]int, len(src))
+		for i := range idx {
+			idx[i] = i
+		}
+		out := make([]any, k)
+		for i := 0; i < k; i++ {
+			j := i + r.intn(len(src)-i)
+			idx[i], idx[j] = idx[j], idx[i]
+			out[i] = src[idx[i]]
+		}
+		return out, nil
+	case Const:
+		return p.Value, nil
+	case Derived:
+		v, err := p.Expr.Run(env)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("parameter %s: unknown kind %d", p.Name, p.Kind)
+}
+
+func (p *Param) step() float64 {
+	if p.Step <= 0 {
+		return 1
+	}
+	return p.Step
+}
+
+// source returns the list a Sample or Shuffle draws from.
+func (p *Param) source(env map[string]any) ([]any, error) {
+	if p.From == nil {
+		return p.Values, nil
+	}
+	v, err := p.From.Run(env)
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+	}
+	l, err := calc.List(v)
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: from: %w", p.Name, err)
+	}
+	return l, nil
+}
+
+// cleanFloat rounds away the binary noise of lo + i*step (0.30000000000000004).
+func cleanFloat(f float64) float64 {
+	r := math.Round(f*1e9) / 1e9
+	if math.Abs(r-f) < 1e-12*math.Max(1, math.Abs(f)) {
+		return r
+	}
+	return f
+}
+
+// CanonicalValues returns the printed paper's values, with derived
+// parameters computed from them.
+func (g *Generator) CanonicalValues() (map[string]any, error) {
+	env := make(map[string]any, len(g.Params))
+	for i := range g.Params {
+		p := &g.Params[i]
+		if p.Sampled() {
+			v, ok := g.Canonical[p.Name]
+			if !ok {
+				return nil, fmt.Errorf("parameter %s has no canonical value", p.Name)
+			}
+			env[p.Name] = v
+			continue
+		}
+		v, err := p.draw(nil, env)
+		if err != nil {
+			return nil, err
+		}
+		env[p.Name] = v
+	}
+	i, err := g.check(env)
+	if err != nil {
+		return nil, err
+	}
+	if i >= 0 {
+		c := g.Constraints[i]
+		return nil, fmt.Errorf("the canonical values break constraint %q (%s)", c.Expr.Source(), c.Reason)
+	}
+	return env, nil
+}
+
+// CheckCanonical reports every way a canonical value falls outside its
+// parameter's range, as messages keyed by parameter name.
+func (g *Generator) CheckCanonical() map[string]string {
+	problems := map[string]string{}
+	env := map[string]any{}
+	for i := range g.Params {
+		p := &g.Params[i]
+		if !p.Sampled() {
+			if v, err := p.draw(nil, env); err == nil {
+				env[p.Name] = v
+			}
+			continue
+		}
+		v, ok := g.Canonical[p.Name]
+		if !ok {
+			problems[p.Name] = "no canonical value"
+			continue
+		}
+		env[p.Name] = v
+		if msg := p.admits(v, env); msg != "" {
+			problems[p.Name] = msg
+		}
+	}
+	return problems
+}
+
+// admits says why v could not have been drawn for p, or "" if it could.
+func (p *Param) admits(v any, env map[string]any) string {
+	switch p.Kind {
+	case Choice:
+		for _, c := range p.Values {
+			if Equal(c, v) {
+				return ""
+			}
+		}
+		return fmt.Sprintf("canonical value %s is not one of the choices", Format(v))
+	case IntRange, RealRange:
+		f, err := calc.Float(v)
+		if err != nil {
+			return fmt.Sprintf("canonical value %s is not a number", Format(v))
+		}
+		if f < p.Lo-1e-9 || f > p.Hi+1e-9 {
+			return fmt.Sprintf("canonical value %s is outside the range [%s, %s]", Format(v), Format(p.Lo), Format(p.Hi))
+		}
+		k := (f - p.Lo) / p.step()
+		if math.Abs(k-math.Round(k)) > 1e-6 {
+			return fmt.Sprintf("canonical value %s is not on the grid of step %s from %s", Format(v), Format(p.step()), Format(p.Lo))
+		}
+		if p.Kind == IntRange && f != math.Trunc(f) {
+			return fmt.Sprintf("canonical value %s is not an integer", Format(v))
+		}
+	case Sample, Shuffle:
+		src, err := p.source(env)
+		if err != nil {
+			return err.Error()
+		}
+		l, err := calc.List(v)
+		if err != nil {
+			return "canonical value must be a list"
+		}
+		want := len(src)
+		if p.Kind == Sample {
+			want = p.K
+		}
+		if len(l) != want {
+			return fmt.Sprintf("canonical value has %d items, want %d", len(l), want)
+		}
+		used := make([]bool, len(src))
+	next:
+		for _, item := range l {
+			for j, s := range src {
+				if !used[j] && Equal(s, item) {
+					used[j] = true
+					continue next
+				}
+			}
+			return fmt.Sprintf("canonical item %s is not in the list drawn from (or appears twice)", Format(item))
+		}
+	}
+	return ""
+}
+
+// SpaceSize returns an upper bound on the number of distinct variants (the
+// product of every sampled parameter's choices, before constraints), and
+// +Inf when it overflows a float64.
+func (g *Generator) SpaceSize() float64 {
+	n := 1.0
+	env := map[string]any{}
+	for i := range g.Params {
+		p := &g.Params[i]
+		switch p.Kind {
+		case Choice:
+			n *= float64(len(p.Values))
+		case IntRange, RealRange:
+			n *= math.Floor((p.Hi-p.Lo)/p.step()+1e-9) + 1
+		case Sample, Shuffle:
+			size := len(p.Values)
+			if p.From != nil {
+				if v, ok := g.Canonical[p.Name]; ok {
+					if l, err := calc.List(v); err == nil && p.Kind == Shuffle {
+						size = len(l)
+					}
+				}
+				if src, err := p.source(env); err == nil {
+					size = len(src)
+				}
+			}
+			k := size
+			if p.Kind == Sample {
+				k = p.K
+			}
+			for j := 0; j < k; j++ {
+				n *= float64(size - j)
+			}
+		}
+		if v, ok := g.Canonical[p.Name]; ok {
+			env[p.Name] = v
+		} else if !p.Sampled() {
+			if v, err := p.draw(nil, env); err == nil {
+				env[p.Name] = v
+			}
+		}
+	}
+	return n
+}
+
+// Fingerprint identifies a variant by its sampled values; two variants with
+// the same fingerprint are the same exam question.
+func (g *Generator) Fingerprint(env map[string]any) string {
+	var b strings.Builder
+	for i := range g.Params {
+		p := &g.Params[i]
+		if !p.Sampled() {
+			continue
+		}
+		b.WriteString(p.Name)
+		b.WriteByte('=')
+		b.WriteString(Format(env[p.Name]))
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// ErrNoSeed is returned for a cohort with no students.
+var errNoKeys = errors.New("no students to draw variants for")
+
+// Cohort is the result of drawing one variant per student.
+type Cohort struct {
+	Seeds    []uint64 // per student, in the order given
+	Distinct int      // how many distinct variants the cohort has
+	// Exhausted is set when the space (or the search) ran out of distinct
+	// variants before every student had one of their own.
+	Exhausted bool
+}
+
+// DrawCohort gives each student a variant seed, distinct from the others'
+// wherever the parameter space allows: a student whose hashed seed repeats
+// an earlier variant gets the first of up to retries alternative seeds that
+// does not. The result is deterministic in (examSeed, template, students).
+func (g *Generator) DrawCohort(examSeed uint64, template string, students []string, retries int) (*Cohort, error) {
+	if len(students) == 0 {
+		return nil, errNoKeys
+	}
+	seen := make(map[string]struct{}, len(students))
+	c := &Cohort{Seeds: make([]uint64, len(students))}
+	space := g.SpaceSize()
+	for i, s := range students {
+		base := Seed(examSeed, s, template)
+		chosen, fp := uint64(0), ""
+		tries := retries
+		if float64(len(seen)) >= space {
+			// Every variant the space holds is taken: repeats are unavoidable.
+			tries, c.Exhausted = 0, true
+		}
+		for k := 0; k <= tries; k++ {
+			seed := base
+			if k > 0 {
+				seed = Reseed(base, k)
+			}
+			env, err := g.Draw(seed)
+			if err != nil {
+				return nil, fmt.Errorf("student %s: %w", s, err)
+			}
+			f := g.Fingerprint(env)
+			if k == 0 {
+				chosen, fp = seed, f
+			}
+			if _, dup := seen[f]; !dup {
+				chosen, fp = seed, f
+				break
+			}
+			if k == tries {
+				c.Exhausted = true
+			}
+		}
+		c.Seeds[i] = chosen
+		seen[fp] = struct{}{}
+	}
+	c.Distinct = len(seen)
+	return c, nil
+}
+
+// Check reports the first constraint that env breaks, or nil.
+func (g *Generator) Check(env map[string]any) error {
+	i, err := g.check(env)
+	if err != nil {
+		return err
+	}
+	if i >= 0 {
+		c := g.Constraints[i]
+		if c.Reason != "" {
+			return fmt.Errorf("constraint %q does not hold (%s)", c.Expr.Source(), c.Reason)
+		}
+		return fmt.Errorf("constraint %q does not hold", c.Expr.Source())
+	}
+	return nil
+}
