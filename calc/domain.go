@@ -30,6 +30,7 @@ func domainFuncs() []Func {
 		{Name: "argmin", Doc: "argmin(list) — 0-based index of the smallest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmin", args, -1) }},
 	}
 	fs = append(fs, linalgFuncs()...)
+	fs = append(fs, activationFuncs()...)
 	return append(fs, formatFuncs()...)
 }
 
