@@ -72,7 +72,7 @@ func nearest(args ...any) (any, error) {
 		return nil, err
 	}
 	i, _, _ := nearestPos(t, x)
-	l, _ := List(args[0])
+	l, _ := list(args[0])
 	return l[i], nil
 }
 
@@ -159,7 +159,7 @@ func smallest(args ...any) (any, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("smallest: no item is ≥ %v", bound)
 	}
-	items, _ := List(args[0])
+	items, _ := list(args[0])
 	return items[i], nil
 }
 
@@ -178,7 +178,7 @@ func smallestBy(args ...any) (any, error) {
 	if err := arity("smallest_by", args, 3); err != nil {
 		return nil, err
 	}
-	names, err := Strings(args[0])
+	names, err := strs(args[0])
 	if err != nil {
 		return nil, fmt.Errorf("smallest_by: names: %w", err)
 	}
@@ -200,11 +200,11 @@ func lookup(args ...any) (any, error) {
 	if err := arity("lookup", args, 3); err != nil {
 		return nil, err
 	}
-	names, err := Strings(args[0])
+	names, err := strs(args[0])
 	if err != nil {
 		return nil, fmt.Errorf("lookup: names: %w", err)
 	}
-	values, err := List(args[1])
+	values, err := list(args[1])
 	if err != nil {
 		return nil, fmt.Errorf("lookup: values: %w", err)
 	}
@@ -249,7 +249,7 @@ func indexOf(args ...any) (any, error) {
 	if err := arity("index_of", args, 2); err != nil {
 		return nil, err
 	}
-	l, err := List(args[0])
+	l, err := list(args[0])
 	if err != nil {
 		return nil, fmt.Errorf("index_of: list: %w", err)
 	}
@@ -261,29 +261,40 @@ func indexOf(args ...any) (any, error) {
 	return -1, nil
 }
 
-// floats converts argument i of fn, called name in messages, to []float64
-// without normalising a whole copy first.
-func floats(fn, name string, args []any, i int) ([]float64, error) {
-	var (
-		out []float64
-		err error
-	)
-	switch l := args[i].(type) {
+// floatList converts a list of numbers to []float64 without normalising a
+// copy first. On failure it returns the 0-based index of the bad item (-1
+// when v is no list) and the error.
+func floatList(v any) ([]float64, int, error) {
+	switch l := v.(type) {
 	case []any:
-		out = make([]float64, len(l))
+		out := make([]float64, len(l))
 		for k, e := range l {
+			var err error
 			if out[k], err = Float(e); err != nil {
-				return nil, fmt.Errorf("%s: %s item %d: %w", fn, name, k+1, err)
+				return nil, k, err
 			}
 		}
-		return out, nil
+		return out, 0, nil
 	case []float64:
-		return l, nil
+		return l, 0, nil
 	}
-	if out, err = Floats(args[i]); err != nil {
+	out, err := Floats(v)
+	if err != nil {
+		return nil, -1, err
+	}
+	return out, 0, nil
+}
+
+// floats converts argument i of fn, called name in messages, to []float64.
+func floats(fn, name string, args []any, i int) ([]float64, error) {
+	out, k, err := floatList(args[i])
+	switch {
+	case err == nil:
+		return out, nil
+	case k < 0:
 		return nil, fmt.Errorf("%s: %s: %w", fn, name, err)
 	}
-	return out, nil
+	return nil, fmt.Errorf("%s: %s item %d: %w", fn, name, k+1, err)
 }
 
 // table converts argument i of fn to a non-empty list of numbers.
@@ -300,8 +311,23 @@ func table(fn, name string, args []any, i int) ([]float64, error) {
 
 // matrix converts argument i of fn to a non-empty rectangular matrix.
 func matrix(fn, name string, args []any, i int) ([][]float64, error) {
-	m, err := Matrix(args[i])
-	if err != nil {
+	var (
+		m   [][]float64
+		err error
+	)
+	if rows, ok := args[i].([]any); ok {
+		// The common case, converted without normalising a copy first.
+		m = make([][]float64, len(rows))
+		for r, row := range rows {
+			var k int
+			if m[r], k, err = floatList(row); err != nil {
+				if k < 0 {
+					return nil, fmt.Errorf("%s: %s row %d: %w", fn, name, r+1, err)
+				}
+				return nil, fmt.Errorf("%s: %s row %d item %d: %w", fn, name, r+1, k+1, err)
+			}
+		}
+	} else if m, err = Matrix(args[i]); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", fn, name, err)
 	}
 	if len(m) == 0 || len(m[0]) == 0 {
@@ -485,11 +511,11 @@ func permute(args ...any) (any, error) {
 	if err := arity("permute", args, 2); err != nil {
 		return nil, err
 	}
-	l, err := List(args[0])
+	l, err := list(args[0])
 	if err != nil {
 		return nil, fmt.Errorf("permute: list: %w", err)
 	}
-	p, err := List(args[1])
+	p, err := list(args[1])
 	if err != nil {
 		return nil, fmt.Errorf("permute: perm: %w", err)
 	}
@@ -529,4 +555,12 @@ func argBest(fn string, args []any, sign float64) (any, error) {
 		}
 	}
 	return best, nil
+}
+
+// list returns v as a list like List, without copying a []any.
+func list(v any) ([]any, error) {
+	if l, ok := v.([]any); ok {
+		return l, nil
+	}
+	return List(v)
 }

@@ -273,7 +273,7 @@ type vocab struct {
 
 // vocabArgs reads tokens, token_embs and pos_embs from args[i:i+3].
 func vocabArgs(fn string, args []any, i int) (vocab, error) {
-	tokens, err := Strings(args[i])
+	tokens, err := strs(args[i])
 	if err != nil {
 		return vocab{}, fmt.Errorf("%s: tokens: %w", fn, err)
 	}
@@ -415,7 +415,7 @@ func embed(args ...any) (any, error) {
 		words = strings.Fields(s)
 	} else {
 		var err error
-		if words, err = Strings(args[0]); err != nil {
+		if words, err = strs(args[0]); err != nil {
 			return nil, fmt.Errorf("embed: sentence: %w", err)
 		}
 	}
@@ -446,6 +446,24 @@ func embed(args ...any) (any, error) {
 			row[k] = e + vc.pos[i][k]
 		}
 		out[i] = row
+	}
+	return out, nil
+}
+
+// strs converts a list to []string like Strings, without normalising a copy
+// of a []any first.
+func strs(v any) ([]string, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return Strings(v)
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		if s, ok := e.(string); ok {
+			out[i] = s
+		} else {
+			out[i] = fmt.Sprint(e)
+		}
 	}
 	return out, nil
 }

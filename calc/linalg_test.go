@@ -62,7 +62,7 @@ func TestLinalgErrors(t *testing.T) {
 		{"matmul([[1, 2]], [[1, 2]])", "matmul: A is 1×2 but B is 1×2"},
 		{"matmul([], [[1]])", "matmul: A is empty"},
 		{"transpose([[1, 2], [3]])", "transpose: A row 2 has 1 columns, row 1 has 2"},
-		{"transpose([[1], ['x']])", "transpose: A: row 2: item 1: x (string) is not a number"},
+		{"transpose([[1], ['x']])", "transpose: A row 2 item 1: x (string) is not a number"},
 		{"attention(x5b, x5b, [[1]])", "attention: K has 7 rows, V has 1"},
 		{"attention([[1]], x5b, x5b)", "attention: Q has width 1, K has width 4"},
 		{"attend([])", "attend: X is empty"},
