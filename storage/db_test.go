@@ -1,0 +1,95 @@
+package storage
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/marksmith/marksmith"
+)
+
+func TestParseDSN(t *testing.T) {
+	const pragmas = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	for _, tc := range []struct {
+		dsn, dialect, target, err string
+	}{
+		{"", "sqlite", "file:marksmith.db?" + pragmas, ""},
+		{"sqlite:/var/lib/m/data.sqlite", "sqlite", "file:/var/lib/m/data.sqlite?" + pragmas, ""},
+		{"sqlite://rel/x", "sqlite", "file:rel/x?" + pragmas, ""},
+		{"file:x.db?cache=shared", "sqlite", "file:x.db?cache=shared&" + pragmas, ""},
+		{"./data/m.db", "sqlite", "file:./data/m.db?" + pragmas, ""},
+		{"m.sqlite3", "sqlite", "file:m.sqlite3?" + pragmas, ""},
+		{"sqlite::memory:", "sqlite", "file::memory:?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_txlock=immediate", ""},
+		{"postgres://u:p@db:5432/m?sslmode=disable", "postgres", "postgres://u:p@db:5432/m?sslmode=disable", ""},
+		{"postgresql://db/m", "postgres", "postgresql://db/m", ""},
+		{"sqlite:", "", "", "missing SQLite file path"},
+		{"mysql://u:secret@db/m", "", "", "want postgres://"},
+		{"/var/lib/data", "", "", "want postgres://"},
+	} {
+		dialect, target, err := parseDSN(tc.dsn)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseDSN(%q) error = %v, want one containing %q", tc.dsn, err, tc.err)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret") {
+				t.Errorf("parseDSN(%q) error shows the password: %v", tc.dsn, err)
+			}
+			continue
+		}
+		if err != nil || dialect != tc.dialect || target != tc.target {
+			t.Errorf("parseDSN(%q) = %q, %q, %v; want %q, %q", tc.dsn, dialect, target, err, tc.dialect, tc.target)
+		}
+	}
+}
+
+func TestOpenSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	db, err := Open(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Dialect() != DialectSQLite {
+		t.Fatalf("Dialect() = %q", db.Dialect())
+	}
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000"} {
+		var got string
+		if err := db.gorm.Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+	if _, err := Open(t.Context(), filepath.Join(t.TempDir(), "no", "such", "dir.db"), nil); err == nil {
+		t.Fatal("Open in a missing directory: no error")
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	own := marksmith.Errorf(marksmith.EGONE, "closed")
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{nil, ""},
+		{own, marksmith.EGONE},
+		{errors.New("constraint failed: UNIQUE constraint failed: users.email (2067)"), marksmith.ECONFLICT},
+		{errors.New("constraint failed: FOREIGN KEY constraint failed (787)"), marksmith.EINVALID},
+		{pgError("23505"), marksmith.ECONFLICT},
+		{pgError("23503"), marksmith.EINVALID},
+		{pgError("40001"), marksmith.EINTERNAL},
+		{errors.New("connection refused"), marksmith.EINTERNAL},
+	} {
+		got := translate(tc.err, "thing 1")
+		if marksmith.ErrorCode(got) != tc.code {
+			t.Errorf("translate(%v) = %v, want code %q", tc.err, got, tc.code)
+		}
+		if tc.code == marksmith.EINTERNAL && !errors.Is(got, tc.err) {
+			t.Errorf("translate(%v) = %v does not wrap the cause", tc.err, got)
+		}
+	}
+}
+
+type pgError string
+
+func (e pgError) Error() string    { return "pg error " + string(e) }
+func (e pgError) SQLState() string { return string(e) }
