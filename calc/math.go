@@ -175,16 +175,27 @@ func pow(args ...any) (any, error) {
 	return result("pow", math.Pow(x, y))
 }
 
-// roundHalf rounds x to d decimals, half away from zero, correcting for the
-// binary representation of x (2.675 rounds to 2.68 as written).
+// roundHalf rounds x to d decimals, half away from zero, treating x as the
+// decimal it was written as: 2.675 is stored as 2.67499999999999982236431605997495353221893310546875
+// yet rounds to 2.68.
 func roundHalf(x float64, d int) float64 {
 	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return x + 0 // -0 becomes 0
 	}
 	p := math.Pow(10, float64(d))
 	y := x * p
-	// Nudge by a few ulps so decimal ties written in the source round up.
-	r := math.Round(y + math.Copysign(4*ulp(y), y))
+	if math.IsInf(y, 0) || math.Abs(y) >= 1<<52 {
+		return x // no digits below 10^-d to round away
+	}
+	r := math.Round(y)
+	// A written tie lands within a few ulps below the half; round it away
+	// from zero too. Only where ulps are far smaller than the half.
+	if u := 4 * ulp(y); u < 0.25 {
+		t := math.Trunc(y)
+		if f := math.Abs(y - t); f < 0.5 && 0.5-f <= u {
+			r = t + math.Copysign(1, y)
+		}
+	}
 	if r == 0 {
 		return 0 // never -0, which would print as "-0"
 	}
