@@ -1,0 +1,571 @@
+package grader
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/marksmith/marksmith/calc"
+)
+
+// Question is a compiled set of part specs of one question variant, ready
+// to grade many submissions fast: keys are converted, regular expressions
+// and follow expressions compiled once. It is safe for concurrent use.
+type Question struct {
+	parts  []part
+	params map[string]any
+	follow bool // some part has a follow expression
+}
+
+// part is one compiled spec.
+type part struct {
+	id    string
+	typ   Type
+	marks float64
+
+	// number, integer, table and points
+	num    numOpts
+	tol    tol
+	key    float64 // number, integer
+	sig    dec     // key rounded to tol.SigFigs
+	places dec     // key rounded to tol.Decimals
+
+	// choice and multi
+	opts    []Option
+	keyIdx  int    // choice
+	keyMask uint64 // multi
+	letters bool   // every label is one ASCII letter: "AC" means A and C
+	labels  string // "A, B, C" for messages
+	scheme  string
+	penalty float64
+
+	// text and essay
+	cs       bool
+	accept   []phrase
+	patterns []*regexp.Regexp
+	rubric   []criterion
+
+	// sequence
+	seq []string
+
+	// table
+	table      [][]float64
+	rows, cols int
+
+	// points
+	charts []Chart
+	npts   int
+
+	// error carried forward
+	follow      *calc.Program
+	refs        []int // indices of the parts follow reads
+	followMarks float64
+}
+
+// phrase is a normalised accepted phrase (" vanishing gradient ").
+type phrase string
+
+// criterion is a compiled rubric criterion.
+type criterion struct {
+	Criterion
+	phrases  []phrase
+	patterns []*regexp.Regexp
+}
+
+// Compile validates specs and compiles them for grading. params are the
+// variant's parameters, which follow expressions may use. Errors name the
+// part at fault.
+func Compile(specs []Spec, params map[string]any) (*Question, error) {
+	q := &Question{parts: make([]part, len(specs)), params: params}
+	index := make(map[string]int, len(specs))
+	for i := range specs {
+		id := specs[i].Part
+		if id == "" {
+			return nil, fmt.Errorf("part %d: part id is empty", i+1)
+		}
+		if _, dup := index[id]; dup {
+			return nil, fmt.Errorf("part %q: duplicate part id", id)
+		}
+		index[id] = i
+	}
+	if _, clash := params["ans"]; clash && hasFollow(specs) {
+		return nil, errors.New("parameter \"ans\" clashes with the answers map of follow expressions")
+	}
+	for i := range specs {
+		if err := q.parts[i].compile(&specs[i], false); err != nil {
+			return nil, fmt.Errorf("part %q: %w", specs[i].Part, err)
+		}
+	}
+	for i := range specs {
+		if strings.TrimSpace(specs[i].Follow) == "" {
+			continue
+		}
+		if err := q.parts[i].compileFollow(&specs[i], specs, index, params); err != nil {
+			return nil, fmt.Errorf("part %q: follow: %w", specs[i].Part, err)
+		}
+		q.follow = true
+	}
+	return q, nil
+}
+
+func hasFollow(specs []Spec) bool {
+	for i := range specs {
+		if strings.TrimSpace(specs[i].Follow) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse reads a raw answer for spec. It returns the answer in canonical
+// form — float64 for number and integer; the option ID (string) for
+// choice; option IDs in display order ([]any of string) for multi; the
+// trimmed text (string) for text and essay; []any of string for sequence;
+// []any of rows, each []any of float64 or nil for a blank cell, for table;
+// map[string]any of chart ID to map[string]any of label to []any{x, y} for
+// points — or a *FormatError saying why it cannot be read. A blank answer
+// (empty or white space) returns nil, nil: it is not a format error.
+func Parse(spec *Spec, raw string) (any, error) {
+	var p part
+	if err := p.compile(spec, true); err != nil {
+		return nil, fmt.Errorf("part %q: %w", spec.Part, err)
+	}
+	if trimSpace(raw) == "" {
+		return nil, nil
+	}
+	v, msg := p.parse(raw)
+	if msg != "" {
+		return nil, &FormatError{Msg: msg}
+	}
+	return v, nil
+}
+
+// Grade grades one submission: answers are keyed by part ID, a missing key
+// is a blank answer. It returns one Result per spec, in spec order.
+func (q *Question) Grade(answers map[string]string) []Result {
+	rs := make([]Result, len(q.parts))
+	for i := range q.parts {
+		p := &q.parts[i]
+		r := &rs[i]
+		r.Part, r.Max = p.id, p.marks
+		raw := answers[p.id]
+		if trimSpace(raw) == "" {
+			r.Rule, r.Feedback = RuleBlank, fbBlank
+			continue
+		}
+		v, msg := p.parse(raw)
+		if msg != "" {
+			r.Rule, r.FormatError, r.Feedback = RuleFormatError, msg, msg
+			continue
+		}
+		r.Answer = v
+	}
+	var env map[string]any
+	for i := range q.parts {
+		p := &q.parts[i]
+		r := &rs[i]
+		if r.Rule != "" {
+			continue
+		}
+		p.score(r)
+		if p.follow != nil && r.Score < r.Max {
+			if env == nil {
+				env = q.env(rs)
+			}
+			p.carryForward(r, rs, env)
+		}
+		r.Score = round(r.Score)
+	}
+	return rs
+}
+
+// env builds the environment of follow expressions: the parameters and
+// ans, the parsed answers that could be read.
+func (q *Question) env(rs []Result) map[string]any {
+	env := make(map[string]any, len(q.params)+1)
+	for k, v := range q.params {
+		env[k] = v
+	}
+	ans := make(map[string]any, len(rs))
+	for i := range rs {
+		if rs[i].Answer != nil {
+			ans[rs[i].Part] = rs[i].Answer
+		}
+	}
+	env["ans"] = ans
+	return env
+}
+
+// carryForward gives error-carried-forward credit when the answer matches
+// the follow expression's value better than the key.
+func (p *part) carryForward(r *Result, rs []Result, env map[string]any) {
+	for _, j := range p.refs {
+		if rs[j].Answer == nil {
+			return // an earlier answer is blank or unreadable: nothing to carry
+		}
+	}
+	out, err := p.follow.Run(env)
+	if err != nil || out == nil {
+		return
+	}
+	frac, ok := p.fraction(r.Answer, out)
+	if !ok {
+		return
+	}
+	fm := p.followMarks
+	if fm == 0 {
+		fm = p.marks
+	}
+	if s := frac * fm; s > r.Score {
+		r.Score, r.Rule, r.Feedback = s, RuleECF, fbECF
+	}
+}
+
+// fraction scores an answer against another key (a follow value): the
+// fraction of the part's credit it earns; ok is false when the value
+// cannot be a key of this part.
+func (p *part) fraction(v, key any) (float64, bool) {
+	switch p.typ {
+	case Number, Integer:
+		k, err := calc.Float(key)
+		if err != nil || math.IsNaN(k) || math.IsInf(k, 0) {
+			return 0, false
+		}
+		if p.tol.judge(v.(float64), k, p.typ == Integer) != noMatch {
+			return 1, true
+		}
+		return 0, true
+	case Choice:
+		id, ok := key.(string)
+		if !ok {
+			return 0, false
+		}
+		if v.(string) == id {
+			return 1, true
+		}
+		return 0, true
+	case Sequence:
+		ks, err := calc.Strings(key)
+		if err != nil || len(ks) == 0 {
+			return 0, false
+		}
+		return float64(matchTokens(v.([]any), ks, p.cs)) / float64(len(ks)), true
+	case Table:
+		m, err := calc.Matrix(key)
+		if err != nil || len(m) != p.rows {
+			return 0, false
+		}
+		for _, row := range m {
+			if len(row) != p.cols {
+				return 0, false
+			}
+		}
+		return float64(p.rightCells(v.([]any), m)) / float64(p.rows*p.cols), true
+	}
+	return 0, false
+}
+
+// followTypes are the answer types that may carry errors forward.
+func followType(t Type) bool {
+	switch t {
+	case Number, Integer, Choice, Sequence, Table:
+		return true
+	}
+	return false
+}
+
+// ansRef finds the parts a follow expression reads: ans.x and ans["x"].
+var ansRef = regexp.MustCompile(`\bans\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:"([^"]*)"|'([^']*)'|` + "`([^`]*)`" + `)\s*\])`)
+
+// compileFollow compiles the follow expression of part p (spec s).
+func (p *part) compileFollow(s *Spec, specs []Spec, index map[string]int, params map[string]any) error {
+	if !followType(s.Type) {
+		return fmt.Errorf("a %s part cannot carry errors forward (only number, integer, choice, sequence and table)", s.Type)
+	}
+	if s.FollowMarks < 0 || s.FollowMarks > s.Marks || math.IsNaN(s.FollowMarks) {
+		return fmt.Errorf("follow_marks %v must be between 0 and the part's marks %v", s.FollowMarks, s.Marks)
+	}
+	seen := map[int]bool{}
+	for _, m := range ansRef.FindAllStringSubmatch(s.Follow, -1) {
+		name := m[1] + m[2] + m[3] + m[4]
+		j, ok := index[name]
+		if !ok {
+			return fmt.Errorf("%q reads ans.%s, but the question has no part %q", s.Follow, name, name)
+		}
+		if specs[j].Part == s.Part {
+			return fmt.Errorf("%q reads the part's own answer", s.Follow)
+		}
+		if !seen[j] {
+			seen[j] = true
+			p.refs = append(p.refs, j)
+		}
+	}
+	env := make(calc.Env, len(params)+1)
+	for k, v := range params {
+		env[k] = v
+	}
+	ans := make(map[string]any, len(specs))
+	for i := range specs {
+		ans[specs[i].Part] = exampleAnswer(specs[i].Type)
+	}
+	env["ans"] = ans
+	prog, err := calc.Compile(s.Follow, env)
+	if err != nil {
+		return err
+	}
+	p.follow = prog
+	p.followMarks = s.FollowMarks
+	return nil
+}
+
+// exampleAnswer is a value of the canonical answer type of t, for type
+// checking follow expressions.
+func exampleAnswer(t Type) any {
+	switch t {
+	case Number, Integer:
+		return 0.0
+	case Choice, Text, Essay:
+		return ""
+	case Multi, Sequence, Table:
+		return []any{}
+	case Points:
+		return map[string]any{}
+	}
+	return nil
+}
+
+// compile converts and checks a spec. forParse skips what only scoring
+// needs (regular expressions of text and rubric).
+func (p *part) compile(s *Spec, forParse bool) error {
+	p.id, p.typ, p.marks = s.Part, s.Type, s.Marks
+	if s.Marks < 0 || math.IsNaN(s.Marks) || math.IsInf(s.Marks, 0) {
+		return fmt.Errorf("marks %v must be a finite number ≥ 0", s.Marks)
+	}
+	if err := s.Tolerance.validate(); err != nil {
+		return err
+	}
+	p.tol = newTol(s.Tolerance)
+	p.cs = s.CaseSensitive
+	var err error
+	switch s.Type {
+	case Number, Integer:
+		if p.num, err = newNumOpts(s, true); err != nil {
+			return err
+		}
+		if p.key, err = numberKey(s.Key, s.Type == Integer); err != nil {
+			return err
+		}
+		if p.tol.SigFigs > 0 {
+			p.sig = roundSig(p.key, p.tol.SigFigs)
+		}
+		if p.tol.Decimals > 0 {
+			p.places = roundPlaces(p.key, p.tol.Decimals)
+		}
+	case Choice, Multi:
+		err = p.compileOptions(s)
+	case Text:
+		err = p.compileText(s, forParse)
+	case Essay:
+		err = p.compileRubric(s, forParse)
+	case Sequence:
+		p.seq, err = calc.Strings(s.Key)
+		if err == nil && len(p.seq) == 0 {
+			err = errors.New("the key sequence is empty")
+		}
+		if err != nil {
+			err = fmt.Errorf("key: %w", err)
+		}
+	case Table:
+		if p.num, err = newNumOpts(s, false); err != nil {
+			return err
+		}
+		err = p.compileTable(s)
+	case Points:
+		err = p.compilePoints(s)
+	default:
+		return fmt.Errorf("unknown answer type %q (want one of %s)", s.Type, typeList())
+	}
+	return err
+}
+
+func typeList() string {
+	var b strings.Builder
+	for i, t := range Types() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(t))
+	}
+	return b.String()
+}
+
+// numberKey converts a number or integer key.
+func numberKey(k any, integer bool) (float64, error) {
+	f, err := calc.Float(calc.Normalize(k))
+	if err != nil {
+		return 0, fmt.Errorf("key: %w", err)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("key %v is not a finite number", f)
+	}
+	if integer {
+		r := math.Round(f)
+		if math.Abs(f-r) > exactRel*math.Max(1, math.Abs(f)) {
+			return 0, fmt.Errorf("key %v of an integer part is not a whole number", f)
+		}
+		f = r
+	}
+	return f, nil
+}
+
+// compileTable converts the key of a table part.
+func (p *part) compileTable(s *Spec) error {
+	m, err := calc.Matrix(s.Key)
+	if err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	if len(m) == 0 || len(m[0]) == 0 {
+		return errors.New("key: the table is empty")
+	}
+	for i, row := range m {
+		if len(row) != len(m[0]) {
+			return fmt.Errorf("key: row %d has %d cells, row 1 has %d", i+1, len(row), len(m[0]))
+		}
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("key: cell (%d, %d) is not a finite number", i+1, j+1)
+			}
+		}
+	}
+	p.table, p.rows, p.cols = m, len(m), len(m[0])
+	return nil
+}
+
+// compilePoints converts the key of a points part.
+func (p *part) compilePoints(s *Spec) error {
+	var charts []Chart
+	switch k := s.Key.(type) {
+	case []Chart:
+		charts = k
+	default:
+		b, err := json.Marshal(k)
+		if err == nil {
+			err = json.Unmarshal(b, &charts)
+		}
+		if err != nil {
+			return fmt.Errorf("key: want a list of charts: %w", err)
+		}
+	}
+	if len(charts) == 0 {
+		return errors.New("key: no charts")
+	}
+	p.npts = 0
+	for i, c := range charts {
+		if strings.TrimSpace(c.ID) == "" {
+			return fmt.Errorf("key: chart %d has no id", i+1)
+		}
+		for j := range i {
+			if strings.EqualFold(charts[j].ID, c.ID) {
+				return fmt.Errorf("key: duplicate chart id %q", c.ID)
+			}
+		}
+		if len(c.Points) == 0 {
+			return fmt.Errorf("key: chart %q has no points", c.ID)
+		}
+		for j, pt := range c.Points {
+			if strings.TrimSpace(pt.Label) == "" {
+				return fmt.Errorf("key: chart %q point %d has no label", c.ID, j+1)
+			}
+			for k := range j {
+				if strings.EqualFold(c.Points[k].Label, pt.Label) {
+					return fmt.Errorf("key: chart %q: duplicate label %q", c.ID, pt.Label)
+				}
+			}
+			if math.IsNaN(pt.X) || math.IsInf(pt.X, 0) || math.IsNaN(pt.Y) || math.IsInf(pt.Y, 0) {
+				return fmt.Errorf("key: chart %q point %q is not finite", c.ID, pt.Label)
+			}
+		}
+		p.npts += len(c.Points)
+	}
+	p.charts = charts
+	var err error
+	p.num, err = newNumOpts(s, false)
+	return err
+}
+
+// parse reads a raw, non-blank answer into its canonical form, or returns
+// a message for the student.
+func (p *part) parse(raw string) (any, string) {
+	switch p.typ {
+	case Number:
+		f, msg := parseNumber(raw, &p.num)
+		if msg != "" {
+			return nil, msg
+		}
+		return f, ""
+	case Integer:
+		f, msg := parseNumber(raw, &p.num)
+		if msg != "" {
+			return nil, msg
+		}
+		if f != math.Trunc(f) {
+			return nil, msgWhole
+		}
+		return f, ""
+	case Choice:
+		return p.parseChoice(raw)
+	case Multi:
+		return p.parseMulti(raw)
+	case Text, Essay:
+		return trimSpace(raw), ""
+	case Sequence:
+		return parseSequence(raw)
+	case Table:
+		return p.parseTable(raw)
+	case Points:
+		return p.parsePoints(raw)
+	}
+	return nil, "This answer type cannot be read."
+}
+
+// score grades a parsed answer against the key.
+func (p *part) score(r *Result) {
+	switch p.typ {
+	case Number, Integer:
+		switch p.tol.judgeKey(r.Answer.(float64), p) {
+		case exactMatch:
+			r.Score, r.Rule, r.Feedback = p.marks, RuleExact, fbExact
+		case tolMatch:
+			r.Score, r.Rule, r.Feedback = p.marks, RuleTolerance, fbTolerance
+		default:
+			r.Rule, r.Feedback = RuleWrong, fbWrong
+		}
+	case Choice:
+		if r.Answer.(string) == p.opts[p.keyIdx].ID {
+			r.Score, r.Rule, r.Feedback = p.marks, RuleExact, fbExact
+		} else {
+			r.Rule, r.Feedback = RuleWrong, fbWrong
+		}
+	case Multi:
+		p.scoreMulti(r)
+	case Text:
+		p.scoreText(r)
+	case Essay:
+		p.scoreEssay(r)
+	case Sequence:
+		n := matchTokens(r.Answer.([]any), p.seq, p.cs)
+		r.Score = p.marks * float64(n) / float64(len(p.seq))
+		r.Rule, r.Feedback = RulePerToken, countFeedback(n, len(p.seq), "token")
+	case Table:
+		n := p.rightCells(r.Answer.([]any), p.table)
+		r.Score = p.marks * float64(n) / float64(p.rows*p.cols)
+		r.Rule, r.Feedback = RulePerCell, countFeedback(n, p.rows*p.cols, "cell")
+	case Points:
+		n := p.rightPoints(r.Answer.(map[string]any))
+		r.Score = p.marks * float64(n) / float64(p.npts)
+		r.Rule, r.Feedback = RulePerPoint, countFeedback(n, p.npts, "point")
+	}
+}
