@@ -1,0 +1,217 @@
+package variants
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/marksmith/marksmith/calc"
+)
+
+func mustCompile(t *testing.T, src string, names ...string) *calc.Program {
+	t.Helper()
+	env := calc.Env{}
+	for _, n := range names {
+		env[n] = nil
+	}
+	p, err := calc.Compile(src, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testGenerator(t *testing.T) *Generator {
+	return &Generator{
+		Params: []Param{
+			{Name: "a", Kind: Choice, Values: []any{1, 2, 3}},
+			{Name: "b", Kind: IntRange, Lo: 10, Hi: 20, Step: 5},
+			{Name: "x", Kind: RealRange, Lo: 0.1, Hi: 0.3, Step: 0.1},
+			{Name: "s", Kind: Sample, Values: []any{"p", "q", "r", "t"}, K: 2},
+			{Name: "o", Kind: Shuffle, Values: []any{0, 1, 2}},
+			{Name: "c", Kind: Const, Value: 100},
+			{Name: "d", Kind: Derived, Expr: mustCompile(t, "a * b + c", "a", "b", "c")},
+		},
+		Constraints: []Constraint{{Expr: mustCompile(t, "d != 115", "d"), Reason: "no 115"}},
+		Canonical:   map[string]any{"a": 2, "b": 15, "x": 0.2, "s": []any{"p", "q"}, "o": []any{0, 1, 2}},
+	}
+}
+
+func TestDrawIsDeterministicAndInRange(t *testing.T) {
+	g := testGenerator(t)
+	for seed := uint64(1); seed < 300; seed++ {
+		v1, err := g.Draw(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, _ := g.Draw(seed)
+		if g.Fingerprint(v1) != g.Fingerprint(v2) {
+			t.Fatalf("seed %d drew %v then %v", seed, v1, v2)
+		}
+		b := v1["b"].(int)
+		if b != 10 && b != 15 && b != 20 {
+			t.Fatalf("b = %d, not on the grid 10, 15, 20", b)
+		}
+		x := v1["x"].(float64)
+		if x != 0.1 && x != 0.2 && x != 0.3 {
+			t.Fatalf("x = %v, not a clean grid value", x)
+		}
+		s := v1["s"].([]any)
+		if len(s) != 2 || s[0] == s[1] {
+			t.Fatalf("sample = %v", s)
+		}
+		if v1["d"] == 115 {
+			t.Fatalf("seed %d broke the constraint: %v", seed, v1)
+		}
+		if v1["d"] != v1["a"].(int)*b+100 {
+			t.Fatalf("derived d = %v for %v", v1["d"], v1)
+		}
+		if msgs := (&Generator{Params: g.Params, Canonical: v1}).CheckCanonical(); len(msgs) != 0 {
+			t.Fatalf("seed %d drew values outside their ranges: %v", seed, msgs)
+		}
+	}
+}
+
+// TestDrawPinned pins the values of a few seeds: a change here changes
+// every issued paper that is regenerated rather than read from storage.
+func TestDrawPinned(t *testing.T) {
+	g := testGenerator(t)
+	want := map[uint64]string{
+		1: "a=3;b=20;x=0.1;s=r, p;o=2, 0, 1;",
+		2: "a=2;b=20;x=0.1;s=t, q;o=0, 1, 2;",
+		3: "a=2;b=15;x=0.3;s=q, r;o=1, 0, 2;",
+	}
+	for seed, w := range want {
+		v, err := g.Draw(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Fingerprint(v); got != w {
+			t.Errorf("seed %d drew %s, want %s", seed, got, w)
+		}
+	}
+	if got := Seed(7, "u3004567", "dasc7606/q6"); got != Seed(7, "u3004567", "dasc7606/q6") || got == Seed(7, "u3004568", "dasc7606/q6") || got == Seed(8, "u3004567", "dasc7606/q6") {
+		t.Fatal("Seed does not separate its inputs")
+	}
+	if got, want := Seed(1, "a", "b"), uint64(0xcd6b5e5a5c1b5439); got != want {
+		t.Errorf("Seed(1, a, b) = %#x, want %#x (the seed hash must never change)", got, want)
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	g := testGenerator(t)
+	v, err := g.Draw(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v["a"] != 2 || v["b"] != 15 || v["d"] != 130 {
+		t.Fatalf("canonical = %v", v)
+	}
+	g.Canonical["a"] = 1 // 1*15+100 = 115 breaks the constraint
+	if _, err := g.Draw(0); err == nil {
+		t.Fatal("a canonical variant breaking a constraint was accepted")
+	}
+	g.Canonical["a"] = 7
+	if msgs := g.CheckCanonical(); msgs["a"] == "" {
+		t.Fatal("a canonical value outside the choices was accepted")
+	}
+}
+
+func TestConstraintError(t *testing.T) {
+	g := testGenerator(t)
+	g.Constraints = append(g.Constraints, Constraint{Expr: mustCompile(t, "a > 5", "a"), Reason: "impossible"})
+	g.MaxTries = 50
+	_, err := g.Draw(9)
+	var ce *ConstraintError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a ConstraintError", err)
+	}
+	if ce.Tries != 50 || len(ce.Counts) == 0 || ce.Counts[0].Expr != "a > 5" {
+		t.Fatalf("constraint error = %+v", ce)
+	}
+}
+
+func TestCohortDistinct(t *testing.T) {
+	g := testGenerator(t)
+	// The space: 3 a × 3 b × 3 x × 12 s × 6 o = 1944 before the constraint.
+	students := make([]string, 200)
+	for i := range students {
+		students[i] = "s" + strconv.Itoa(i)
+	}
+	c, err := g.DrawCohort(5, "t", students, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Distinct != 200 || c.Exhausted {
+		t.Fatalf("200 students in a space of ~1900: %d distinct, exhausted %v", c.Distinct, c.Exhausted)
+	}
+	again, _ := g.DrawCohort(5, "t", students, 8)
+	for i := range c.Seeds {
+		if c.Seeds[i] != again.Seeds[i] {
+			t.Fatal("a cohort draw is not deterministic")
+		}
+	}
+	small := &Generator{Params: []Param{{Name: "a", Kind: Choice, Values: []any{1, 2, 3}}}, Canonical: map[string]any{"a": 1}}
+	c, err = small.DrawCohort(5, "t", students[:10], 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Distinct != 3 || !c.Exhausted {
+		t.Fatalf("10 students over 3 variants: %d distinct, exhausted %v", c.Distinct, c.Exhausted)
+	}
+	if got := small.SpaceSize(); got != 3 {
+		t.Fatalf("space = %v, want 3", got)
+	}
+}
+
+func TestIntnUniform(t *testing.T) {
+	r := newRNG(1)
+	counts := make([]int, 6)
+	for i := 0; i < 60000; i++ {
+		counts[r.intn(6)]++
+	}
+	for i, n := range counts {
+		if n < 9400 || n > 10600 {
+			t.Fatalf("face %d came up %d times in 60000 (want about 10000): %v", i, n, counts)
+		}
+	}
+	p := Permutation(3, "a", 5)
+	seen := map[int]bool{}
+	for _, x := range p {
+		seen[x] = true
+	}
+	if len(seen) != 5 {
+		t.Fatalf("Permutation = %v is not a permutation", p)
+	}
+}
+
+func TestFormatAndText(t *testing.T) {
+	tenth, fifth := 0.1, 0.2
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{3, "3"}, {3.0, "3"}, {tenth + fifth, "0.30000000000000004"}, {0.25, "0.25"}, {1e20, "100000000000000000000"},
+		{-0.5, "-0.5"}, {"x", "x"}, {[]any{1, 2.5, "a"}, "1, 2.5, a"}, {[]any{[]any{1, 2}, []any{3, 4}}, "1, 2\n3, 4"},
+		{int64(7), "7"}, {true, "true"},
+	}
+	for _, tt := range tests {
+		if got := Format(tt.v); got != tt.want {
+			t.Errorf("Format(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	txt, errs := CompileText("$ {{a}} \\times {{ a * 2 }} $ and {{b}}", calc.Env{"a": nil, "b": nil})
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	got, err := txt.Render(map[string]any{"a": 3, "b": "x"})
+	if err != nil || got != "$ 3 \\times 6 $ and x" {
+		t.Fatalf("Render = %q, %v", got, err)
+	}
+	if _, errs := CompileText("{{ a ", calc.Env{"a": nil}); len(errs) != 1 {
+		t.Fatalf("an unclosed placeholder gave %v", errs)
+	}
+	if _, errs := CompileText("{{ nope }} {{ a + }}", calc.Env{"a": nil}); len(errs) != 2 {
+		t.Fatalf("two bad placeholders gave %v", errs)
+	}
+}
