@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	var dialector gorm.Dialector
 	switch dialect {
 	case DialectSQLite:
+		if err := createPrivate(target); err != nil {
+			return nil, err
+		}
 		dialector = sqlite.Open(target)
 	case DialectPostgres:
 		dialector = postgres.Open(target)
@@ -161,6 +165,23 @@ func parseDSN(dsn string) (dialect, target string, err error) {
 	return DialectSQLite, "file:" + path + sep + params, nil
 }
 
+// createPrivate creates the SQLite file of target, if missing, readable
+// by its owner only: it holds password hashes.
+func createPrivate(target string) error {
+	path, _, _ := strings.Cut(strings.TrimPrefix(target, "file:"), "?")
+	if strings.HasPrefix(path, ":memory:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create SQLite database: %w", err)
+	}
+	return f.Close()
+}
+
 // redact hides the password of a database URL.
 func redact(dsn string) string {
 	u, err := url.Parse(dsn)
@@ -180,6 +201,10 @@ func (db *DB) Close() error {
 	}
 	return nil
 }
+
+// SQLDB returns the connection pool under the database, for metrics
+// (sql.DBStats) and tools. Queries belong in the services.
+func (db *DB) SQLDB() *sql.DB { return db.sql }
 
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +53,9 @@ func TestOpenSQLite(t *testing.T) {
 	defer db.Close()
 	if db.Dialect() != DialectSQLite {
 		t.Fatalf("Dialect() = %q", db.Dialect())
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode = %v, %v; want 0600", info.Mode(), err)
 	}
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000"} {
 		var got string

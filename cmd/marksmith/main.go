@@ -49,8 +49,11 @@ func exitCode(err error) int {
 // commands lists every subcommand; each lives in a file of its own.
 func commands() map[string]command {
 	return map[string]command{
-		"bank":  {"validate, preview, key and test question templates", runBank},
-		"grade": {"grade a CSV of answers offline", runGrade},
+		"bank":    {"validate, preview, key and test question templates", runBank},
+		"grade":   {"grade a CSV of answers offline", runGrade},
+		"migrate": {"apply, roll back or list database migrations", runMigrate},
+		"serve":   {"serve the JSON API", runServe},
+		"user":    {"create and list accounts, reset a password", runUser},
 	}
 }
 
