@@ -2,6 +2,7 @@ package bank
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -77,22 +78,29 @@ func KeyAnswer(s *grader.Spec) string {
 		return KeyValue(s).(string)
 	case grader.Sequence:
 		toks, _ := s.Key.([]string)
-		b, _ := json.Marshal(toks)
-		return string(b)
+		return strings.Join(toks, " ")
 	case grader.Table:
-		b, _ := json.Marshal(s.Key)
-		return string(b)
+		rows, _ := s.Key.([][]float64)
+		lines := make([]string, len(rows))
+		for i, row := range rows {
+			cells := make([]string, len(row))
+			for j, c := range row {
+				cells[j] = strconv.FormatFloat(c, 'g', -1, 64)
+			}
+			lines[i] = strings.Join(cells, ", ")
+		}
+		return strings.Join(lines, "; ")
 	case grader.Points:
 		charts, _ := s.Key.([]grader.Chart)
-		m := map[string]map[string][2]float64{}
-		for _, c := range charts {
-			m[c.ID] = map[string][2]float64{}
-			for _, p := range c.Points {
-				m[c.ID][p.Label] = [2]float64{p.X, p.Y}
+		parts := make([]string, len(charts))
+		for i, c := range charts {
+			pts := make([]string, len(c.Points))
+			for j, p := range c.Points {
+				pts[j] = fmt.Sprintf("%s (%s, %s)", p.Label, strconv.FormatFloat(p.X, 'g', -1, 64), strconv.FormatFloat(p.Y, 'g', -1, 64))
 			}
+			parts[i] = c.ID + ": " + strings.Join(pts, ", ")
 		}
-		b, _ := json.Marshal(m)
-		return string(b)
+		return strings.Join(parts, "; ")
 	}
 	b, _ := json.Marshal(s.Key)
 	return string(b)

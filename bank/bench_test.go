@@ -1,0 +1,81 @@
+package bank
+
+import (
+	"testing"
+
+	"github.com/marksmith/marksmith/grader"
+)
+
+func builtinOrSkip(b *testing.B) []*Template {
+	ts, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ts
+}
+
+// BenchmarkVariant measures one question variant drawn (with rejection
+// sampling), its prompts rendered and its key computed, per template.
+func BenchmarkVariant(b *testing.B) {
+	for _, t := range builtinOrSkip(b) {
+		b.Run(t.ID, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := t.Variant(uint64(i) + 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVariantPaper measures a whole paper: one variant of every
+// built-in template.
+func BenchmarkVariantPaper(b *testing.B) {
+	ts := builtinOrSkip(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for _, t := range ts {
+			if _, err := t.Variant(uint64(i) + 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkGradePaper measures grading one full-paper submission (every
+// part of every built-in template, answered with a mix of right, wrong and
+// carried-forward answers) against variants compiled once, as a published
+// exam's are.
+func BenchmarkGradePaper(b *testing.B) {
+	ts := builtinOrSkip(b)
+	qs := make([]*grader.Question, len(ts))
+	answers := make([]map[string]string, len(ts))
+	for i, t := range ts {
+		v, err := t.Variant(77)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if qs[i], err = v.Grader(); err != nil {
+			b.Fatal(err)
+		}
+		answers[i] = map[string]string{}
+		for j, p := range v.Parts {
+			if p.Answer.Type == grader.Essay {
+				answers[i][p.ID] = "It approaches a linear function, then ReLU, because the gradient flows"
+				continue
+			}
+			a := KeyAnswer(&p.Answer)
+			if j%3 == 1 && (p.Answer.Type == grader.Number || p.Answer.Type == grader.Integer) {
+				a = "12345" // a wrong answer, so that follow rules run
+			}
+			answers[i][p.ID] = a
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, q := range qs {
+			q.Grade(answers[i])
+		}
+	}
+}
