@@ -54,8 +54,10 @@ func (p *part) compileOptions(s *Spec) error {
 	}
 	p.opts = make([]Option, len(s.Options))
 	copy(p.opts, s.Options)
+	p.ids = make([]any, len(p.opts))
 	for i := range p.opts {
 		p.opts[i].Label = strings.TrimSpace(p.opts[i].Label)
+		p.ids[i] = p.opts[i].ID
 	}
 	p.labels = labels.String()
 
@@ -176,22 +178,17 @@ func isOptionSep(c byte) bool {
 	return false
 }
 
-// splitOptions calls f for each token of a list of options.
-func splitOptions(raw string, f func(tok string) bool) {
-	i := 0
-	for i < len(raw) {
-		for i < len(raw) && isOptionSep(raw[i]) {
-			i++
-		}
-		j := i
-		for j < len(raw) && !isOptionSep(raw[j]) {
-			j++
-		}
-		if j > i && !f(raw[i:j]) {
-			return
-		}
-		i = j
+// nextOption returns the next token of a list of options at raw[i:] and
+// the index after it; tok is empty at the end.
+func nextOption(raw string, i int) (tok string, next int) {
+	for i < len(raw) && isOptionSep(raw[i]) {
+		i++
 	}
+	j := i
+	for j < len(raw) && !isOptionSep(raw[j]) {
+		j++
+	}
+	return raw[i:j], j
 }
 
 // letterMask reads a run of single-letter labels ("AC"); ok is false when
@@ -215,33 +212,35 @@ func (p *part) pickMask(raw string) (mask uint64, n int, msg string) {
 	if i := p.resolve(t); i >= 0 {
 		return 1 << i, 1, ""
 	}
-	splitOptions(t, func(tok string) bool {
-		if i := p.resolve(tok); i >= 0 {
-			mask |= 1 << i
+	for i := 0; ; {
+		var tok string
+		if tok, i = nextOption(t, i); tok == "" {
+			return mask, n, ""
+		}
+		if k := p.resolve(tok); k >= 0 {
+			mask |= 1 << k
 			n++
-			return true
+			continue
 		}
 		if strings.EqualFold(tok, "and") {
-			return true
+			continue
 		}
 		if p.letters {
 			if m, ok := p.letterMask(stripDecor(tok)); ok {
 				mask |= m
 				n += len(stripDecor(tok))
-				return true
+				continue
 			}
 		}
-		msg = "Unknown option \"" + clip(tok) + "\"; the options are " + p.labels + "."
-		return false
-	})
-	return mask, n, msg
+		return 0, 0, "Unknown option \"" + clip(tok) + "\"; the options are " + p.labels + "."
+	}
 }
 
 // parseChoice reads a single-choice answer: the option ID.
 func (p *part) parseChoice(raw string) (any, string) {
 	t := trimSpace(raw)
 	if i := p.resolve(t); i >= 0 {
-		return p.opts[i].ID, ""
+		return p.ids[i], ""
 	}
 	mask, n, msg := p.pickMask(t)
 	if msg != "" {
@@ -253,14 +252,15 @@ func (p *part) parseChoice(raw string) (any, string) {
 	if n == 0 {
 		return nil, "Choose one of the options " + p.labels + "."
 	}
-	return p.opts[bits.TrailingZeros64(mask)].ID, ""
+	return p.ids[bits.TrailingZeros64(mask)], ""
 }
 
 // isNone reports whether an answer explicitly picks no option.
 func isNone(t string) bool {
-	switch strings.ToLower(t) {
-	case "[]", "none", "-", "∅", "{}", "nothing", "none of them":
-		return true
+	for _, w := range [...]string{"[]", "none", "-", "∅", "{}", "nothing", "none of them"} {
+		if strings.EqualFold(t, w) {
+			return true
+		}
 	}
 	return false
 }
@@ -278,7 +278,7 @@ func (p *part) parseMulti(raw string) (any, string) {
 	}
 	ids := make([]any, 0, bits.OnesCount64(mask))
 	for m := mask; m != 0; m &= m - 1 {
-		ids = append(ids, p.opts[bits.TrailingZeros64(m)].ID)
+		ids = append(ids, p.ids[bits.TrailingZeros64(m)])
 	}
 	return ids, ""
 }
@@ -312,7 +312,7 @@ func (p *part) scoreMulti(r *Result) {
 		wrong := bits.OnesCount64(picked ^ key)
 		share := p.marks / float64(n)
 		r.Score = math.Max(0, share*float64(n-wrong)-p.penalty*share*float64(wrong))
-		r.Feedback = countFeedback(n-wrong, n, "option")
+		r.Feedback = p.countFeedback(n-wrong, n)
 	case RightMinusWrong:
 		right := bits.OnesCount64(picked & key)
 		wrong := bits.OnesCount64(picked &^ key)
@@ -325,6 +325,14 @@ func (p *part) scoreMulti(r *Result) {
 		}
 		r.Feedback = strconv.Itoa(right) + " right and " + strconv.Itoa(wrong) + " wrong options picked."
 	}
+}
+
+// countFeedback says how many of the part's n items were right.
+func (p *part) countFeedback(right, n int) string {
+	if right == n {
+		return p.fbAll
+	}
+	return countFeedback(right, n, p.item)
 }
 
 // countFeedback says how many of n items were right.

@@ -182,6 +182,10 @@ func superAt(s string, i int) (r byte, w int) {
 	return 0, 0
 }
 
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
 // maxExp caps exponents: anything beyond overflows or underflows float64 anyway.
 const maxExp = 100000
 
@@ -313,6 +317,11 @@ func parseNumber(s string, o *numOpts) (float64, string) {
 	digits := buf[:0]
 	nd := 0
 	dot, comma := false, false
+	// For the fast path: up to 19 significant digits as an integer, and
+	// the number of them after the point.
+	var mant uint64
+	sig, frac := 0, 0
+	exact := true
 	group := 0 // integer digits since the last comma
 	mantStart := i
 mantissa:
@@ -324,6 +333,20 @@ mantissa:
 			nd++
 			if !dot {
 				group++
+			}
+			switch {
+			case mant == 0 && c == '0':
+				if dot {
+					frac++
+				}
+			case sig < 19:
+				mant = mant*10 + uint64(c-'0')
+				sig++
+				if dot {
+					frac++
+				}
+			default:
+				exact = false
 			}
 		case c == '.':
 			if dot {
@@ -381,6 +404,7 @@ mantissa:
 	} else if !dot && !comma && i-mantStart == 2 && s[mantStart:i] == "10" {
 		if e, j, ok := powerAt(s, i); ok {
 			digits = append(digits[:0], '1')
+			mant, sig, frac = 1, 1, 0
 			exp, i = e, j
 		}
 	}
@@ -430,11 +454,23 @@ tail:
 		}
 	}
 
-	digits = append(digits, 'e')
-	digits = strconv.AppendInt(digits, int64(exp+p10), 10)
-	f, err := strconv.ParseFloat(string(digits), 64)
-	if err != nil && !math.IsInf(f, 0) {
-		return 0, msgNotNumber
+	var f float64
+	if e10 := exp + p10 - frac; exact && mant < 1<<53 && -22 <= e10 && e10 <= 22 {
+		// Both exact in float64, so one operation rounds correctly.
+		f = float64(mant)
+		if e10 >= 0 {
+			f *= pow10[e10]
+		} else {
+			f /= pow10[-e10]
+		}
+	} else {
+		digits = append(digits, 'e')
+		digits = strconv.AppendInt(digits, int64(exp+p10), 10)
+		var err error
+		f, err = strconv.ParseFloat(string(digits), 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return 0, msgNotNumber
+		}
 	}
 	if p2 != 0 {
 		f = math.Ldexp(f, p2)

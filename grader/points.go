@@ -53,7 +53,7 @@ func (p *part) labelList(c int) string {
 // points collects parsed points by chart and label, in the key's spelling.
 type points struct {
 	p   *part
-	out map[string]any
+	out map[string]map[string][2]float64
 }
 
 // add records a point; it returns a message when chart or label is
@@ -83,15 +83,15 @@ func (ps *points) add(chart int, label string, x, y float64) string {
 		return "Chart \"" + p.charts[chart].ID + "\" has no point labelled \"" + clip(label) + "\"; its points are " + p.labelList(chart) + "."
 	}
 	cid, lab := p.charts[chart].ID, p.charts[chart].Points[i].Label
-	m, _ := ps.out[cid].(map[string]any)
+	m := ps.out[cid]
 	if m == nil {
-		m = make(map[string]any, len(p.charts[chart].Points))
+		m = make(map[string][2]float64, len(p.charts[chart].Points))
 		ps.out[cid] = m
 	}
 	if _, dup := m[lab]; dup {
 		return "Point \"" + lab + "\" on chart \"" + cid + "\" is given twice."
 	}
-	m[lab] = []any{x, y}
+	m[lab] = [2]float64{x, y}
 	return ""
 }
 
@@ -100,7 +100,7 @@ func (ps *points) add(chart int, label string, x, y float64) string {
 // "chart: label (x, y), label (x, y); chart2: …".
 func (p *part) parsePoints(raw string) (any, string) {
 	t := trimSpace(raw)
-	ps := points{p: p, out: make(map[string]any, len(p.charts))}
+	ps := points{p: p, out: make(map[string]map[string][2]float64, len(p.charts))}
 	var msg string
 	if strings.HasPrefix(t, "{") {
 		msg = ps.json(t)
@@ -225,19 +225,13 @@ func (p *part) coords(s string) (x, y float64, msg string) {
 }
 
 // rightPoints counts the key's points the answer places within tolerance.
-func (p *part) rightPoints(ans map[string]any) int {
+func (p *part) rightPoints(ans map[string]map[string][2]float64) int {
 	n := 0
 	for _, c := range p.charts {
-		m, _ := ans[c.ID].(map[string]any)
+		m := ans[c.ID]
 		for _, pt := range c.Points {
-			xy, _ := m[pt.Label].([]any)
-			if len(xy) != 2 {
-				continue
-			}
-			x, _ := xy[0].(float64)
-			y, _ := xy[1].(float64)
-			if xy[0] != nil && xy[1] != nil &&
-				p.tol.judge(x, pt.X, false) != noMatch && p.tol.judge(y, pt.Y, false) != noMatch {
+			xy, ok := m[pt.Label]
+			if ok && p.tol.judge(xy[0], pt.X, false) != noMatch && p.tol.judge(xy[1], pt.Y, false) != noMatch {
 				n++
 			}
 		}

@@ -8,20 +8,20 @@ import (
 
 func TestParsePoints(t *testing.T) {
 	s := validSpec(Points)
-	full := map[string]any{
-		"d12": map[string]any{"cat": []any{1.0, 2.0}, "dog": []any{3.0, 4.0}},
-		"d34": map[string]any{"cat": []any{-1.0, 0.5}, "dog": []any{0.0, 0.0}},
+	full := map[string]map[string][2]float64{
+		"d12": {"cat": {1, 2}, "dog": {3, 4}},
+		"d34": {"cat": {-1, 0.5}, "dog": {0, 0}},
 	}
 	tests := []struct {
 		in   string
-		want map[string]any
+		want map[string]map[string][2]float64
 		err  string
 	}{
 		{"d12: cat (1, 2), dog (3, 4); d34: cat (-1, 0.5), dog (0, 0)", full, ""},
 		{"D12: Cat(1,2) Dog(3,4)\nd34: cat (−1, .5) dog (0 0)", full, ""},
 		{"d12:\n  cat (1, 2)\n  dog (3, 4)\nd34:\n  cat (-1, 0.5)\n  dog (0, 0)\n", full, ""},
 		{`{"d12": {"cat": [1, 2], "dog": [3, 4]}, "d34": {"cat": [-1, 0.5], "dog": [0, 0]}}`, full, ""},
-		{"d12: cat (1, 2)", map[string]any{"d12": map[string]any{"cat": []any{1.0, 2.0}}}, ""},
+		{"d12: cat (1, 2)", map[string]map[string][2]float64{"d12": {"cat": {1, 2}}}, ""},
 
 		{"d56: cat (1, 2)", nil, "Unknown chart \"d56\"; the charts are d12, d34."},
 		{"d12: cow (1, 2)", nil, "Chart \"d12\" has no point labelled \"cow\"; its points are cat, dog."},

@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/marksmith/marksmith/calc"
 )
@@ -17,7 +18,11 @@ import (
 type Question struct {
 	parts  []part
 	params map[string]any
-	follow bool // some part has a follow expression
+	// read lists the parts whose answers follow expressions read.
+	read []int
+	// envs recycles environments of follow expressions (the parameters
+	// and ans), so grading does not copy the parameters each time.
+	envs sync.Pool
 }
 
 // part is one compiled spec.
@@ -59,6 +64,13 @@ type part struct {
 	charts []Chart
 	npts   int
 
+	// item names what partial credit counts ("cell"); fbAll is the
+	// feedback when every item is right, built once.
+	item, fbAll string
+
+	// choice: the option IDs, boxed once so that answers share them.
+	ids []any
+
 	// error carried forward
 	follow      *calc.Program
 	refs        []int // indices of the parts follow reads
@@ -71,6 +83,7 @@ type phrase string
 // criterion is a compiled rubric criterion.
 type criterion struct {
 	Criterion
+	name     string // the text, or the ID, for feedback
 	phrases  []phrase
 	patterns []*regexp.Regexp
 }
@@ -99,14 +112,35 @@ func Compile(specs []Spec, params map[string]any) (*Question, error) {
 			return nil, fmt.Errorf("part %q: %w", specs[i].Part, err)
 		}
 	}
+	read := make([]bool, len(specs))
 	for i := range specs {
 		if strings.TrimSpace(specs[i].Follow) == "" {
 			continue
 		}
-		if err := q.parts[i].compileFollow(&specs[i], specs, index, params); err != nil {
+		dynamic, err := q.parts[i].compileFollow(&specs[i], specs, index, params)
+		if err != nil {
 			return nil, fmt.Errorf("part %q: follow: %w", specs[i].Part, err)
 		}
-		q.follow = true
+		for _, j := range q.parts[i].refs {
+			read[j] = true
+		}
+		if dynamic {
+			for j := range read {
+				read[j] = true
+			}
+		}
+	}
+	for j, r := range read {
+		if r {
+			q.read = append(q.read, j)
+		}
+	}
+	q.envs.New = func() any {
+		env := make(map[string]any, len(params)+1)
+		for k, v := range params {
+			env[k] = v
+		}
+		return env
 	}
 	return q, nil
 }
@@ -125,8 +159,8 @@ func hasFollow(specs []Spec) bool {
 // choice; option IDs in display order ([]any of string) for multi; the
 // trimmed text (string) for text and essay; []any of string for sequence;
 // []any of rows, each []any of float64 or nil for a blank cell, for table;
-// map[string]any of chart ID to map[string]any of label to []any{x, y} for
-// points — or a *FormatError saying why it cannot be read. A blank answer
+// map[string]map[string][2]float64 (chart ID to label to x, y) for points,
+// with IDs and labels spelled as in the key — or a *FormatError saying why it cannot be read. A blank answer
 // (empty or white space) returns nil, nil: it is not a format error.
 func Parse(spec *Spec, raw string) (any, error) {
 	var p part
@@ -179,18 +213,20 @@ func (q *Question) Grade(answers map[string]string) []Result {
 		}
 		r.Score = round(r.Score)
 	}
+	if env != nil {
+		env["ans"] = nil
+		q.envs.Put(env)
+	}
 	return rs
 }
 
-// env builds the environment of follow expressions: the parameters and
-// ans, the parsed answers that could be read.
+// env returns an environment for follow expressions: the parameters and
+// ans, the parsed answers that could be read (of the parts that follow
+// expressions read).
 func (q *Question) env(rs []Result) map[string]any {
-	env := make(map[string]any, len(q.params)+1)
-	for k, v := range q.params {
-		env[k] = v
-	}
-	ans := make(map[string]any, len(rs))
-	for i := range rs {
+	env := q.envs.Get().(map[string]any)
+	ans := make(map[string]any, len(q.read))
+	for _, i := range q.read {
 		if rs[i].Answer != nil {
 			ans[rs[i].Part] = rs[i].Answer
 		}
@@ -280,29 +316,36 @@ func followType(t Type) bool {
 // ansRef finds the parts a follow expression reads: ans.x and ans["x"].
 var ansRef = regexp.MustCompile(`\bans\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:"([^"]*)"|'([^']*)'|` + "`([^`]*)`" + `)\s*\])`)
 
+// ansWord finds every use of ans.
+var ansWord = regexp.MustCompile(`\bans\b`)
+
 // compileFollow compiles the follow expression of part p (spec s).
-func (p *part) compileFollow(s *Spec, specs []Spec, index map[string]int, params map[string]any) error {
+// dynamic reports that the expression uses ans other than as ans.x or
+// ans["x"], so it may read any part.
+func (p *part) compileFollow(s *Spec, specs []Spec, index map[string]int, params map[string]any) (dynamic bool, err error) {
 	if !followType(s.Type) {
-		return fmt.Errorf("a %s part cannot carry errors forward (only number, integer, choice, sequence and table)", s.Type)
+		return false, fmt.Errorf("a %s part cannot carry errors forward (only number, integer, choice, sequence and table)", s.Type)
 	}
 	if s.FollowMarks < 0 || s.FollowMarks > s.Marks || math.IsNaN(s.FollowMarks) {
-		return fmt.Errorf("follow_marks %v must be between 0 and the part's marks %v", s.FollowMarks, s.Marks)
+		return false, fmt.Errorf("follow_marks %v must be between 0 and the part's marks %v", s.FollowMarks, s.Marks)
 	}
 	seen := map[int]bool{}
-	for _, m := range ansRef.FindAllStringSubmatch(s.Follow, -1) {
+	refs := ansRef.FindAllStringSubmatch(s.Follow, -1)
+	for _, m := range refs {
 		name := m[1] + m[2] + m[3] + m[4]
 		j, ok := index[name]
 		if !ok {
-			return fmt.Errorf("%q reads ans.%s, but the question has no part %q", s.Follow, name, name)
+			return false, fmt.Errorf("%q reads ans.%s, but the question has no part %q", s.Follow, name, name)
 		}
 		if specs[j].Part == s.Part {
-			return fmt.Errorf("%q reads the part's own answer", s.Follow)
+			return false, fmt.Errorf("%q reads the part's own answer", s.Follow)
 		}
 		if !seen[j] {
 			seen[j] = true
 			p.refs = append(p.refs, j)
 		}
 	}
+	dynamic = len(ansWord.FindAllStringIndex(s.Follow, -1)) > len(refs)
 	env := make(calc.Env, len(params)+1)
 	for k, v := range params {
 		env[k] = v
@@ -314,11 +357,11 @@ func (p *part) compileFollow(s *Spec, specs []Spec, index map[string]int, params
 	env["ans"] = ans
 	prog, err := calc.Compile(s.Follow, env)
 	if err != nil {
-		return err
+		return false, err
 	}
 	p.follow = prog
 	p.followMarks = s.FollowMarks
-	return nil
+	return dynamic, nil
 }
 
 // exampleAnswer is a value of the canonical answer type of t, for type
@@ -332,7 +375,7 @@ func exampleAnswer(t Type) any {
 	case Multi, Sequence, Table:
 		return []any{}
 	case Points:
-		return map[string]any{}
+		return map[string]map[string][2]float64{}
 	}
 	return nil
 }
@@ -388,7 +431,24 @@ func (p *part) compile(s *Spec, forParse bool) error {
 	default:
 		return fmt.Errorf("unknown answer type %q (want one of %s)", s.Type, typeList())
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	switch s.Type {
+	case Multi:
+		p.item = "option"
+		p.fbAll = countFeedback(len(p.opts), len(p.opts), p.item)
+	case Sequence:
+		p.item = "token"
+		p.fbAll = countFeedback(len(p.seq), len(p.seq), p.item)
+	case Table:
+		p.item = "cell"
+		p.fbAll = countFeedback(p.rows*p.cols, p.rows*p.cols, p.item)
+	case Points:
+		p.item = "point"
+		p.fbAll = countFeedback(p.npts, p.npts, p.item)
+	}
+	return nil
 }
 
 func typeList() string {
@@ -544,7 +604,7 @@ func (p *part) score(r *Result) {
 			r.Rule, r.Feedback = RuleWrong, fbWrong
 		}
 	case Choice:
-		if r.Answer.(string) == p.opts[p.keyIdx].ID {
+		if r.Answer == p.ids[p.keyIdx] || r.Answer.(string) == p.opts[p.keyIdx].ID {
 			r.Score, r.Rule, r.Feedback = p.marks, RuleExact, fbExact
 		} else {
 			r.Rule, r.Feedback = RuleWrong, fbWrong
@@ -558,14 +618,14 @@ func (p *part) score(r *Result) {
 	case Sequence:
 		n := matchTokens(r.Answer.([]any), p.seq, p.cs)
 		r.Score = p.marks * float64(n) / float64(len(p.seq))
-		r.Rule, r.Feedback = RulePerToken, countFeedback(n, len(p.seq), "token")
+		r.Rule, r.Feedback = RulePerToken, p.countFeedback(n, len(p.seq))
 	case Table:
 		n := p.rightCells(r.Answer.([]any), p.table)
 		r.Score = p.marks * float64(n) / float64(p.rows*p.cols)
-		r.Rule, r.Feedback = RulePerCell, countFeedback(n, p.rows*p.cols, "cell")
+		r.Rule, r.Feedback = RulePerCell, p.countFeedback(n, p.rows*p.cols)
 	case Points:
-		n := p.rightPoints(r.Answer.(map[string]any))
+		n := p.rightPoints(r.Answer.(map[string]map[string][2]float64))
 		r.Score = p.marks * float64(n) / float64(p.npts)
-		r.Rule, r.Feedback = RulePerPoint, countFeedback(n, p.npts, "point")
+		r.Rule, r.Feedback = RulePerPoint, p.countFeedback(n, p.npts)
 	}
 }

@@ -49,6 +49,9 @@ const (
 	fbBlank     = "No answer given."
 	fbReview    = "An instructor will review this answer."
 	fbAccepted  = "Correct: matches an accepted answer."
+
+	fbNotAccepted = "Not one of the accepted answers; an instructor will review it."
+	fbSuggested   = "Suggested score; an instructor will review this answer."
 )
 
 // round rounds a score to 1e-9, removing floating-point noise.

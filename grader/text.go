@@ -125,8 +125,11 @@ func (p *part) compileRubric(s *Spec, forParse bool) error {
 		if len(c.Phrases) == 0 && len(c.Patterns) == 0 {
 			return fmt.Errorf("rubric criterion %q: needs phrases or patterns", name)
 		}
-		cr := criterion{Criterion: c}
+		cr := criterion{Criterion: c, name: c.Text}
 		cr.ID = name
+		if cr.name == "" {
+			cr.name = name
+		}
 		for _, ph := range c.Phrases {
 			n, err := newPhrase(ph, s.CaseSensitive)
 			if err != nil {
@@ -178,10 +181,8 @@ func (p *part) scoreText(r *Result) {
 		p.applyRubric(r, raw, norm)
 		return
 	}
-	r.Rule, r.Feedback = RuleWrong, "Not one of the accepted answers; "+lowerFirst(fbReview)
+	r.Rule, r.Feedback = RuleWrong, fbNotAccepted
 }
-
-func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 
 // scoreEssay grades an essay by its rubric: a suggested score, always
 // reviewed.
@@ -199,37 +200,41 @@ func (p *part) applyRubric(r *Result, raw, norm string) {
 		r.Feedback = fbReview
 		return
 	}
-	var met, unmet strings.Builder
-	sum := 0.0
+	var buf [16]bool
+	met := buf[:0]
+	sum, size, nmet := 0.0, len(fbSuggested)+len(" Met: .")+len(" Not met: ."), 0
 	for i := range p.rubric {
 		c := &p.rubric[i]
-		b := &unmet
-		if matches(raw, norm, c.phrases, c.patterns) {
+		m := matches(raw, norm, c.phrases, c.patterns)
+		met = append(met, m)
+		if m {
 			sum += c.Marks
-			b = &met
+			nmet++
 		}
-		if b.Len() > 0 {
-			b.WriteString("; ")
-		}
-		if c.Text != "" {
-			b.WriteString(c.Text)
-		} else {
-			b.WriteString(c.ID)
-		}
+		size += len(c.name) + 2
 	}
 	r.Score = math.Min(sum, p.marks)
-	var fb strings.Builder
-	fb.WriteString("Suggested score; ")
-	fb.WriteString(lowerFirst(fbReview))
-	if met.Len() > 0 {
-		fb.WriteString(" Met: ")
-		fb.WriteString(met.String())
-		fb.WriteString(".")
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(fbSuggested)
+	for pass, list := range [2]string{" Met: ", " Not met: "} {
+		want := pass == 0
+		if want && nmet == 0 || !want && nmet == len(met) {
+			continue
+		}
+		b.WriteString(list)
+		first := true
+		for i, m := range met {
+			if m != want {
+				continue
+			}
+			if !first {
+				b.WriteString("; ")
+			}
+			first = false
+			b.WriteString(p.rubric[i].name)
+		}
+		b.WriteByte('.')
 	}
-	if unmet.Len() > 0 {
-		fb.WriteString(" Not met: ")
-		fb.WriteString(unmet.String())
-		fb.WriteString(".")
-	}
-	r.Feedback = fb.String()
+	r.Feedback = b.String()
 }
