@@ -33,6 +33,10 @@ const (
 	DefaultWriteTimeout  = 30 * time.Second
 	DefaultIdleTimeout   = 120 * time.Second
 	DefaultImportMaxRows = 5000
+
+	// readBufferSize bounds the request line and headers (8 KiB, as most
+	// proxies do); larger requests get 413 before any handler runs.
+	readBufferSize = 8 << 10
 )
 
 // Config configures the API. The zero value of each field but the signing
@@ -254,6 +258,7 @@ func (s *server) app() *fiber.App {
 		ReadTimeout:           s.cfg.ReadTimeout,
 		WriteTimeout:          s.cfg.WriteTimeout,
 		IdleTimeout:           s.cfg.IdleTimeout,
+		ReadBufferSize:        readBufferSize,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		CaseSensitive:         true,
