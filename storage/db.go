@@ -87,12 +87,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		// Methods open their own transactions where they write more than one row.
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
-		Logger: gormlogger.NewSlogLogger(logger.With("component", "gorm"), gormlogger.Config{
+		Logger: quietLogger{gormlogger.NewSlogLogger(logger.With("component", "gorm"), gormlogger.Config{
 			SlowThreshold:             time.Second,
 			IgnoreRecordNotFoundError: true,
 			ParameterizedQueries:      true,
 			LogLevel:                  gormlogger.Warn,
-		}),
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database %s: %w", dialect, redact(dsn), err)
@@ -122,6 +122,24 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("open %s database %s: %w", dialect, redact(dsn), err)
 	}
 	return db, nil
+}
+
+// quietLogger is GORM's logger without the errors storage turns into
+// answers (a missing row, a taken email): they are the caller's to
+// report, not faults to log. Slow queries are still logged.
+type quietLogger struct{ gormlogger.Interface }
+
+// Trace logs a query unless its only news is an expected error.
+func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil && constraintKind(err) != "" {
+		err = nil
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
+}
+
+// LogMode returns the logger at another level, still quiet.
+func (l quietLogger) LogMode(level gormlogger.LogLevel) gormlogger.Interface {
+	return quietLogger{l.Interface.LogMode(level)}
 }
 
 // parseDSN returns the dialect of dsn and the data source name to hand to

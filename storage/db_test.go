@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,3 +98,32 @@ type pgError string
 
 func (e pgError) Error() string    { return "pg error " + string(e) }
 func (e pgError) SQLState() string { return string(e) }
+
+// TestQueryLogging checks that expected errors (a taken email, a missing
+// row) are not logged but real failures are.
+func TestQueryLogging(t *testing.T) {
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "log.db"), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	users := NewUserService(db)
+	for range 2 {
+		users.CreateUser(t.Context(), &marksmith.User{Email: "dup@x.org", Role: marksmith.RoleStudent})
+	}
+	users.FindUserByID(t.Context(), 99)
+	if logs.Len() != 0 {
+		t.Fatalf("expected errors were logged:\n%s", logs.String())
+	}
+	if err := db.gorm.WithContext(t.Context()).Exec("SELECT * FROM no_such_table").Error; err == nil {
+		t.Fatal("query of a missing table succeeded")
+	}
+	if !strings.Contains(logs.String(), "no_such_table") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("failed query not logged as an error:\n%s", logs.String())
+	}
+}

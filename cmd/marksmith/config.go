@@ -109,21 +109,21 @@ func settings() []setting {
 			func(c *config, v string) error { c.JWTIssuer = v; return nil }},
 		{"jwt-audience", "MARKSMITH_JWT_AUDIENCE", api.DefaultAudience, "aud claim of access tokens", false, true,
 			func(c *config, v string) error { c.JWTAudience = v; return nil }},
-		{"access-ttl", "MARKSMITH_ACCESS_TTL", api.DefaultAccessTTL.String(), "access token lifetime", false, true,
+		{"access-ttl", "MARKSMITH_ACCESS_TTL", durationText(api.DefaultAccessTTL), "access token lifetime", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.AccessTTL })},
-		{"refresh-ttl", "MARKSMITH_REFRESH_TTL", api.DefaultRefreshTTL.String(), "refresh token lifetime", false, true,
+		{"refresh-ttl", "MARKSMITH_REFRESH_TTL", durationText(api.DefaultRefreshTTL), "refresh token lifetime", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.RefreshTTL })},
-		{"body-limit", "MARKSMITH_BODY_LIMIT", strconv.Itoa(api.DefaultBodyLimit), "largest request body in bytes (a suffix K, M or G multiplies by 1024s)", false, true,
+		{"body-limit", "MARKSMITH_BODY_LIMIT", sizeText(api.DefaultBodyLimit), "largest request body in bytes (a suffix K, M or G multiplies by 1024s)", false, true,
 			func(c *config, v string) error {
 				n, err := parseSize(v)
 				c.BodyLimit = n
 				return err
 			}},
-		{"read-timeout", "MARKSMITH_READ_TIMEOUT", api.DefaultReadTimeout.String(), "longest time to read a request", false, true,
+		{"read-timeout", "MARKSMITH_READ_TIMEOUT", durationText(api.DefaultReadTimeout), "longest time to read a request", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.ReadTimeout })},
-		{"write-timeout", "MARKSMITH_WRITE_TIMEOUT", api.DefaultWriteTimeout.String(), "longest time to write a response", false, true,
+		{"write-timeout", "MARKSMITH_WRITE_TIMEOUT", durationText(api.DefaultWriteTimeout), "longest time to write a response", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.WriteTimeout })},
-		{"idle-timeout", "MARKSMITH_IDLE_TIMEOUT", api.DefaultIdleTimeout.String(), "how long an idle keep-alive connection stays open", false, true,
+		{"idle-timeout", "MARKSMITH_IDLE_TIMEOUT", durationText(api.DefaultIdleTimeout), "how long an idle keep-alive connection stays open", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.IdleTimeout })},
 		{"trust-proxy", "MARKSMITH_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy that sets it)", true, true,
 			boolSetter(func(c *config) *bool { return &c.TrustProxy })},
@@ -137,6 +137,18 @@ func settings() []setting {
 				return nil
 			}},
 	}
+}
+
+// durationText writes d without zero trailing units: 15m, 168h, 2m30s.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func durationSetter(field func(c *config) *time.Duration) func(c *config, v string) error {
@@ -162,6 +174,17 @@ func boolSetter(field func(c *config) *bool) func(c *config, v string) error {
 		*field(c) = b
 		return nil
 	}
+}
+
+// sizeText writes a byte count the way parseSize reads it: 4M, 512K, 1000.
+func sizeText(n int) string {
+	switch {
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return strconv.Itoa(n)
 }
 
 // parseSize parses a byte count with an optional K, M or G (binary) suffix.
@@ -208,7 +231,11 @@ func loadConfig(name, usage string, args []string, getenv env, stderr io.Writer,
 				return nil, nil, &exitError{code: 2, err: fmt.Errorf("%s=%q: %w", s.env, v, err)}
 			}
 		}
-		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		usage := fmt.Sprintf("%s (env %s", s.usage, s.env)
+		if s.def != "" {
+			usage += ", default " + s.def
+		}
+		usage += ")"
 		set := func(v string) error { return s.set(c, v) }
 		if s.bool {
 			fs.BoolFunc(s.flag, usage, set)
