@@ -113,6 +113,11 @@ func (s *server) writeError(c *fiber.Ctx, err error) {
 // handleError is Fiber's error handler: it sees the errors raised outside
 // the middleware chain (a body over the limit, a malformed request line).
 func (s *server) handleError(c *fiber.Ctx, err error) error {
+	if requestIDOf(c) == "" {
+		id := newRequestID()
+		c.Locals(keyRequestID, id)
+		c.Set(HeaderRequestID, id)
+	}
 	s.writeError(c, err)
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,9 @@ func TestMain(m *testing.M) {
 	// kin-openapi knows application/yaml but not the other YAML media
 	// types the upload route accepts.
 	openapi3filter.RegisterBodyDecoder("text/yaml", openapi3filter.YamlBodyDecoder)
+	// The document describes a CSV roster as a string: its rows are the
+	// API's to judge, one by one, not kin-openapi's all-or-nothing reader.
+	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
 	m.Run()
 }
 
@@ -89,6 +94,7 @@ type harness struct {
 	logs      *syncBuffer
 	registry  *prometheus.Registry
 	router    routers.Router
+	baseURL   string // set by serve: requests go over loopback TCP instead of app.Test
 
 	admin, instructor, student *marksmith.User
 }
@@ -231,7 +237,21 @@ func (r request) httpRequest() *http.Request {
 // with the status of its code.
 func (h *harness) do(r request) response {
 	h.t.Helper()
-	resp, err := h.app.Test(r.httpRequest(), -1)
+	var (
+		resp *http.Response
+		err  error
+	)
+	if h.baseURL != "" {
+		req := r.httpRequest()
+		req.RequestURI = ""
+		req.URL, err = url.Parse(h.baseURL + r.path)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		resp, err = http.DefaultClient.Do(req)
+	} else {
+		resp, err = h.app.Test(r.httpRequest(), -1)
+	}
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
@@ -330,6 +350,27 @@ func (r response) err(t *testing.T) apiError {
 	}
 	r.decode(t, &e)
 	return e.Error
+}
+
+// serve runs the app on a loopback port until the test ends; later
+// requests go over TCP, through the whole fasthttp server (body limits,
+// header limits) that app.Test skips.
+func (h *harness) serve() {
+	h.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, h.app, ln, 5*time.Second) }()
+	h.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			h.t.Errorf("Serve: %v", err)
+		}
+	})
+	h.baseURL = "http://" + ln.Addr().String()
 }
 
 // login logs in and returns the tokens, failing the test unless it is 200.
