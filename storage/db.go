@@ -142,6 +142,13 @@ func (l quietLogger) LogMode(level gormlogger.LogLevel) gormlogger.Interface {
 	return quietLogger{l.Interface.LogMode(level)}
 }
 
+// DialectOf returns the dialect ("sqlite" or "postgres") of a DSN as Open
+// reads it, without opening anything.
+func DialectOf(dsn string) (string, error) {
+	dialect, _, err := parseDSN(dsn)
+	return dialect, err
+}
+
 // parseDSN returns the dialect of dsn and the data source name to hand to
 // the driver.
 func parseDSN(dsn string) (dialect, target string, err error) {

@@ -43,16 +43,20 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger := cfg.newLogger(stderr)
 
+	// Check the whole configuration before touching the database.
+	dialect, err := storage.DialectOf(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	apiCfg, err := cfg.apiConfig(dialect, logger)
+	if err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-
-	apiCfg, err := cfg.apiConfig(db.Dialect(), logger)
-	if err != nil {
-		return err
-	}
 	users := storage.NewUserService(db)
 	templates := storage.NewTemplateService(db)
 	if cfg.SeedBank {

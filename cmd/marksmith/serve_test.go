@@ -45,8 +45,8 @@ var (
 	passwordLine = regexp.MustCompile(`(?m)^\s+password:\s+(\S+)$`)
 )
 
-// server is a running serve command.
-type server struct {
+// serveProcess is a running serve command.
+type serveProcess struct {
 	url            string
 	stdout, stderr *syncBuffer
 	stop           func() error // cancels the context and waits for run to return
@@ -54,10 +54,10 @@ type server struct {
 
 // startServe runs `marksmith serve` with args and env until it prints
 // where it serves, and returns it running.
-func startServe(t *testing.T, environ map[string]string, args ...string) *server {
+func startServe(t *testing.T, environ map[string]string, args ...string) *serveProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s := &serveProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), nil, s.stdout, s.stderr, mapEnv(environ))

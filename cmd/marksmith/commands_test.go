@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
+
+	"github.com/marksmith/marksmith/auth"
+	"github.com/marksmith/marksmith/storage"
+)
+
+// runWithEnv runs one marksmith command and returns its stdout and error.
+func runWithEnv(t *testing.T, environ map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	err := run(t.Context(), args, nil, &stdout, &stderr, mapEnv(environ))
+	return stdout.String(), err
+}
+
+// TestMigrateAndUserCommands drives migrate and user on a SQLite file.
+func TestMigrateAndUserCommands(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "cli.db")
+	environ := map[string]string{"MARKSMITH_DATABASE_URL": dbPath}
+	created := regexp.MustCompile(`shown only now: (\S+)`)
+	var password string
+	steps := []struct {
+		args  []string
+		want  []string // substrings of stdout, in order
+		err   string   // substring of the error; "" for success
+		check func(out string)
+	}{
+		{[]string{"migrate", "status"}, []string{"00001", "00001_init.sql", "pending", "schema at version 0 of 1 (stale: run marksmith migrate up)"}, "", nil},
+		{[]string{"migrate", "up"}, []string{"applied 00001", "sqlite schema at version 1 of 1"}, "", nil},
+		{[]string{"migrate", "up"}, []string{"nothing to apply"}, "", nil},
+		{[]string{"migrate", "status"}, []string{"00001_init.sql", "applied", "(current)"}, "", nil},
+		{[]string{"user", "create", "--email", "Ada@Uni.edu", "--name", "Ada L", "--role", "instructor"},
+			[]string{"Created instructor ada@uni.edu (id 1).", "One-time password, shown only now: "}, "",
+			func(out string) { password = created.FindStringSubmatch(out)[1] }},
+		{[]string{"user", "create", "--email", "ada@uni.edu", "--role", "student"}, nil, `user with email "ada@uni.edu" already exists`, nil},
+		{[]string{"user", "create", "--email", "bob@uni.edu", "--role", "dean"}, nil, "--role admin|instructor|student", nil},
+		{[]string{"user", "create", "--email", "bob@uni.edu", "--role", "student", "--student-key", "3035000001"},
+			[]string{"Created student bob@uni.edu (id 2)."}, "", nil},
+		{[]string{"user", "list"}, []string{"ID", "EMAIL", "ada@uni.edu", "Ada L", "instructor", "bob@uni.edu", "3035000001", "2 of 2 users"}, "", nil},
+		{[]string{"user", "list", "--role", "student"}, []string{"bob@uni.edu", "1 of 1 users"}, "", nil},
+		{[]string{"user", "password", "--email", "ADA@uni.edu"}, []string{"New password for ada@uni.edu, shown only now: ", "signed out"}, "",
+			func(out string) {
+				old := password
+				password = created.FindStringSubmatch(out)[1]
+				if password == old {
+					t.Fatal("password did not change")
+				}
+			}},
+		{[]string{"user", "password", "--email", "nobody@uni.edu"}, nil, `user "nobody@uni.edu" not found`, nil},
+		{[]string{"user", "frobnicate"}, nil, `unknown user command "frobnicate"`, nil},
+		{[]string{"migrate", "sideways"}, nil, `unknown migrate command "sideways"`, nil},
+		{[]string{"migrate", "down"}, []string{"rolled back 00001", "schema at version 0 of 1"}, "", nil},
+		{[]string{"migrate", "down"}, []string{"nothing to roll back"}, "", nil},
+	}
+	for _, step := range steps {
+		name := strings.Join(step.args, " ")
+		out, err := runWithEnv(t, environ, step.args...)
+		if step.err != "" {
+			if err == nil || !strings.Contains(err.Error(), step.err) {
+				t.Fatalf("%s: error %v, want one containing %q", name, err, step.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+		rest := out
+		for _, w := range step.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Fatalf("%s: output lacks %q (in order):\n%s", name, w, out)
+			}
+			rest = rest[i+len(w):]
+		}
+		if step.check != nil {
+			step.check(out)
+		}
+		if name == "user password --email ADA@uni.edu" {
+			// The printed password is the one stored.
+			db, err := storage.Open(t.Context(), dbPath, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := storage.NewUserService(db).FindUserByEmail(t.Context(), "ada@uni.edu")
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := auth.CheckPassword(password, u.PasswordHash); !ok || err != nil {
+				t.Fatalf("printed password does not match the stored hash (%v)", err)
+			}
+		}
+	}
+}
+
+// testPostgresURL creates a schema of its own for the test on the test
+// Postgres, dropped when it ends, and returns a URL that selects it.
+// Without Postgres it skips the test, or fails it when CI=true.
+func testPostgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := sql.Open("pgx", base)
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("postgres not reachable at %s (required when CI=true): %v", base, err)
+		}
+		t.Skipf("postgres not reachable at %s: %v (set MARKSMITH_TEST_POSTGRES)", base, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "marksmith_cmd_test_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestServePostgres checks serve on Postgres: it needs a JWT secret,
+// does not migrate by default, and with --migrate starts ready and
+// creates the first admin.
+func TestServePostgres(t *testing.T) {
+	dsn := testPostgresURL(t)
+	secret := "0123456789abcdef0123456789abcdef"
+
+	_, err := runWithEnv(t, map[string]string{"MARKSMITH_DATABASE_URL": dsn, "MARKSMITH_JWT_SECRET": secret}, "serve", "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "run `marksmith migrate up`") {
+		t.Fatalf("serve on an empty Postgres = %v; want a refusal to run on a stale schema", err)
+	}
+	_, err = runWithEnv(t, map[string]string{"MARKSMITH_DATABASE_URL": dsn}, "serve", "--addr", "127.0.0.1:0", "--migrate")
+	if err == nil || !strings.Contains(err.Error(), "no JWT secret") {
+		t.Fatalf("serve on Postgres without a secret = %v; want a refusal", err)
+	}
+	s := startServe(t, map[string]string{"MARKSMITH_DATABASE_URL": dsn, "MARKSMITH_JWT_SECRET": secret}, "--migrate")
+	if code, body := getJSON(t, "GET", s.url+"/readyz", "", ""); code != 200 || body["status"] != "ready" {
+		t.Fatalf("/readyz = %d %v", code, body)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !passwordLine.MatchString(s.stdout.String()) {
+		t.Fatalf("no admin password printed on Postgres:\n%s", s.stdout)
+	}
+	out, err := runWithEnv(t, map[string]string{"MARKSMITH_DATABASE_URL": dsn}, "migrate", "status")
+	if err != nil || !strings.Contains(out, "postgres schema at version 1 of 1 (current)") {
+		t.Fatalf("migrate status = %v\n%s", err, out)
+	}
+}
