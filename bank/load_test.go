@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -224,5 +225,83 @@ func TestPublicHidesKey(t *testing.T) {
 	}
 	if v.Parts[0].Answer.Key == nil {
 		t.Error("Public changed the original variant")
+	}
+}
+
+func TestRebuildKeepsValuesWithCorrectedKey(t *testing.T) {
+	v1, err := Load("t.yaml", []byte(goodTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(strings.Replace(goodTemplate, `value: d, tolerance`, `value: "d * 2", tolerance`, 1), "title: Cost", "title: Cost\nversion: 2", 1)
+	v2, err := Load("t.yaml", []byte(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := v1.Variant(11)
+	// Through JSON, as a stored paper is.
+	b, _ := json.Marshal(old)
+	var stored Variant
+	if err := json.Unmarshal(b, &stored); err != nil {
+		t.Fatal(err)
+	}
+	nv, err := v2.Rebuild(&stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nv.Parts[0].Prompt != old.Parts[0].Prompt || nv.Seed != 11 || nv.Version != 2 {
+		t.Fatalf("rebuilt prompt %q v%d, want %q v2", nv.Parts[0].Prompt, nv.Version, old.Parts[0].Prompt)
+	}
+	if nv.Parts[0].Answer.Key != 2*old.Parts[0].Answer.Key.(float64) {
+		t.Fatalf("rebuilt key %v, want twice %v", nv.Parts[0].Answer.Key, old.Parts[0].Answer.Key)
+	}
+}
+
+// TestStoredVariantGradesAsDrawn round-trips every built-in template's
+// variant through JSON, as a published paper is stored, and checks that
+// the stored copy has the same keys, grades the key to full marks and
+// rebuilds to the same variant.
+func TestStoredVariantGradesAsDrawn(t *testing.T) {
+	ts, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ts {
+		for _, seed := range []uint64{0, 5, 99} {
+			v, err := tp.Variant(seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(v)
+			var stored Variant
+			if err := json.Unmarshal(b, &stored); err != nil {
+				t.Fatalf("%s/%d: %v", tp.ID, seed, err)
+			}
+			b2, _ := json.Marshal(&stored)
+			if string(b) != string(b2) {
+				t.Fatalf("%s/%d: JSON round trip changed the variant", tp.ID, seed)
+			}
+			answers := map[string]string{}
+			for _, p := range stored.Parts {
+				answers[p.ID] = KeyAnswer(&p.Answer)
+			}
+			rs, err := stored.Grade(answers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rs {
+				if stored.Parts[i].Answer.Type != "essay" && !r.NeedsReview && r.Score != r.Max {
+					t.Errorf("%s/%d part %s: stored key scores %v/%v (%s %s)", tp.ID, seed, r.Part, r.Score, r.Max, r.Rule, r.FormatError)
+				}
+			}
+			re, err := tp.Rebuild(&stored)
+			if err != nil {
+				t.Fatalf("%s/%d: rebuild: %v", tp.ID, seed, err)
+			}
+			b3, _ := json.Marshal(re)
+			if string(b3) != string(b) {
+				t.Errorf("%s/%d: rebuilding with the same version changed the variant", tp.ID, seed)
+			}
+		}
 	}
 }

@@ -400,3 +400,26 @@ func renderAll(ts []*variants.Text, env map[string]any) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Rebuild returns the variant that this template (typically a corrected
+// version) gives for the same drawn values as old: the sampled parameters
+// are kept, derived values, prompts and keys are recomputed. A regrade uses
+// it so that a student's numbers never change.
+func (t *Template) Rebuild(old *Variant) (*Variant, error) {
+	env := make(map[string]any, len(t.gen.Params))
+	for _, p := range t.gen.Params {
+		if !p.Sampled() {
+			continue
+		}
+		v, ok := old.Params[p.Name]
+		if !ok {
+			return nil, fmt.Errorf("template %s v%d: the stored variant has no value for parameter %s", t.ID, t.Version, p.Name)
+		}
+		env[p.Name] = calc.Normalize(v)
+	}
+	full, err := t.gen.Derive(env)
+	if err != nil {
+		return nil, fmt.Errorf("template %s v%d: %w", t.ID, t.Version, err)
+	}
+	return t.build(old.Seed, full)
+}

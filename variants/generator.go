@@ -514,3 +514,26 @@ func (g *Generator) Check(env map[string]any) error {
 	}
 	return nil
 }
+
+// Derive completes env, which holds every sampled parameter, with the
+// constant and derived ones, in order.
+func (g *Generator) Derive(env map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(g.Params))
+	for i := range g.Params {
+		p := &g.Params[i]
+		if p.Sampled() {
+			v, ok := env[p.Name]
+			if !ok {
+				return nil, fmt.Errorf("no value for parameter %s", p.Name)
+			}
+			out[p.Name] = v
+			continue
+		}
+		v, err := p.draw(nil, out)
+		if err != nil {
+			return nil, err
+		}
+		out[p.Name] = v
+	}
+	return out, nil
+}
