@@ -117,3 +117,26 @@ func BenchmarkGradeQuestion(b *testing.B) {
 		q.Grade(answers)
 	}
 }
+
+// BenchmarkGradePart grades one part of each type.
+func BenchmarkGradePart(b *testing.B) {
+	specs, answers := paper()
+	seen := map[Type]bool{}
+	for _, s := range specs {
+		if seen[s.Type] {
+			continue
+		}
+		seen[s.Type] = true
+		q, err := Compile([]Spec{s}, nil)
+		if err != nil {
+			continue // the follow part reads another part
+		}
+		in := map[string]string{s.Part: answers[s.Part]}
+		b.Run(string(s.Type), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				q.Grade(in)
+			}
+		})
+	}
+}

@@ -14,6 +14,10 @@ import (
 // maxOptions bounds the options of a part: picks are kept as bit sets.
 const maxOptions = 64
 
+// maxSubsets bounds the options of a multi part whose every answer is
+// built at compile time (2^8 answers), so grading allocates none.
+const maxSubsets = 8
+
 // compileOptions checks the options and key of a choice or multi part.
 func (p *part) compileOptions(s *Spec) error {
 	if len(s.Options) == 0 {
@@ -94,6 +98,12 @@ func (p *part) compileOptions(s *Spec) error {
 		return nil
 	}
 	p.keyMask = mask
+	if len(p.opts) <= maxSubsets {
+		p.subsets = make([]any, 1<<len(p.opts))
+		for m := range p.subsets {
+			p.subsets[m] = p.idsOf(uint64(m))
+		}
+	}
 	p.scheme = s.Scheme
 	if p.scheme == "" {
 		p.scheme = AllOrNothing
@@ -276,11 +286,19 @@ func (p *part) parseMulti(raw string) (any, string) {
 			return nil, msg
 		}
 	}
+	if mask < uint64(len(p.subsets)) {
+		return p.subsets[mask], ""
+	}
+	return p.idsOf(mask), ""
+}
+
+// idsOf lists the IDs of a set of options in display order.
+func (p *part) idsOf(mask uint64) []any {
 	ids := make([]any, 0, bits.OnesCount64(mask))
 	for m := mask; m != 0; m &= m - 1 {
 		ids = append(ids, p.ids[bits.TrailingZeros64(m)])
 	}
-	return ids, ""
+	return ids
 }
 
 // maskOf converts picked option IDs back to a set.

@@ -3,6 +3,8 @@ package grader
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/marksmith/marksmith/calc"
 )
 
 const msgPoints = "Write points as chart: label (x, y), label (x, y); next chart: …"
@@ -119,7 +121,8 @@ func (ps *points) json(t string) string {
 	if err := json.Unmarshal([]byte(t), &top); err != nil {
 		return "Could not read the points as JSON. " + msgPoints
 	}
-	for name, v := range top {
+	for _, name := range calc.SortedKeys(top) {
+		v := top[name]
 		var xy [2]float64
 		var xs []float64
 		if err := json.Unmarshal(v, &xs); err == nil {
@@ -141,7 +144,8 @@ func (ps *points) json(t string) string {
 		if err := json.Unmarshal(v, &pts); err != nil {
 			return "Could not read the points of chart \"" + clip(name) + "\"; give each as \"label\": [x, y]."
 		}
-		for label, xs := range pts {
+		for _, label := range calc.SortedKeys(pts) {
+			xs := pts[label]
 			if len(xs) != 2 {
 				return "Point \"" + clip(label) + "\" needs two coordinates [x, y]."
 			}

@@ -35,6 +35,7 @@ type part struct {
 	num    numOpts
 	tol    tol
 	key    float64 // number, integer
+	keyAny any     // key, boxed
 	sig    dec     // key rounded to tol.SigFigs
 	places dec     // key rounded to tol.Decimals
 
@@ -53,8 +54,9 @@ type part struct {
 	patterns []*regexp.Regexp
 	rubric   []criterion
 
-	// sequence
-	seq []string
+	// sequence: the key, and its tokens boxed once
+	seq    []string
+	seqAny []any
 
 	// table
 	table      [][]float64
@@ -68,8 +70,10 @@ type part struct {
 	// feedback when every item is right, built once.
 	item, fbAll string
 
-	// choice: the option IDs, boxed once so that answers share them.
-	ids []any
+	// choice: the option IDs, boxed once so that answers share them;
+	// multi: every set of picks of up to maxSubsets options, likewise.
+	ids     []any
+	subsets []any
 
 	// error carried forward
 	follow      *calc.Program
@@ -160,8 +164,11 @@ func hasFollow(specs []Spec) bool {
 // trimmed text (string) for text and essay; []any of string for sequence;
 // []any of rows, each []any of float64 or nil for a blank cell, for table;
 // map[string]map[string][2]float64 (chart ID to label to x, y) for points,
-// with IDs and labels spelled as in the key — or a *FormatError saying why it cannot be read. A blank answer
-// (empty or white space) returns nil, nil: it is not a format error.
+// with IDs and labels spelled as in the key — or a *FormatError saying why
+// it cannot be read. A blank answer (empty or white space) returns nil,
+// nil: it is not a format error. Parsed values, here and in
+// Result.Answer, may share memory with the compiled spec: treat them as
+// read-only.
 func Parse(spec *Spec, raw string) (any, error) {
 	var p part
 	if err := p.compile(spec, true); err != nil {
@@ -401,6 +408,7 @@ func (p *part) compile(s *Spec, forParse bool) error {
 		if p.key, err = numberKey(s.Key, s.Type == Integer); err != nil {
 			return err
 		}
+		p.keyAny = p.key
 		if p.tol.SigFigs > 0 {
 			p.sig = roundSig(p.key, p.tol.SigFigs)
 		}
@@ -417,6 +425,10 @@ func (p *part) compile(s *Spec, forParse bool) error {
 		p.seq, err = calc.Strings(s.Key)
 		if err == nil && len(p.seq) == 0 {
 			err = errors.New("the key sequence is empty")
+		}
+		p.seqAny = make([]any, len(p.seq))
+		for i, t := range p.seq {
+			p.seqAny[i] = t
 		}
 		if err != nil {
 			err = fmt.Errorf("key: %w", err)
@@ -556,6 +568,15 @@ func (p *part) compilePoints(s *Spec) error {
 	return err
 }
 
+// boxNumber returns f as an answer; the key, the most common answer, is
+// boxed once at compile time rather than on every grading.
+func (p *part) boxNumber(f float64) any {
+	if f == p.key && p.keyAny != nil {
+		return p.keyAny
+	}
+	return f
+}
+
 // parse reads a raw, non-blank answer into its canonical form, or returns
 // a message for the student.
 func (p *part) parse(raw string) (any, string) {
@@ -565,7 +586,7 @@ func (p *part) parse(raw string) (any, string) {
 		if msg != "" {
 			return nil, msg
 		}
-		return f, ""
+		return p.boxNumber(f), ""
 	case Integer:
 		f, msg := parseNumber(raw, &p.num)
 		if msg != "" {
@@ -574,7 +595,7 @@ func (p *part) parse(raw string) (any, string) {
 		if f != math.Trunc(f) {
 			return nil, msgWhole
 		}
-		return f, ""
+		return p.boxNumber(f), ""
 	case Choice:
 		return p.parseChoice(raw)
 	case Multi:
@@ -582,7 +603,7 @@ func (p *part) parse(raw string) (any, string) {
 	case Text, Essay:
 		return trimSpace(raw), ""
 	case Sequence:
-		return parseSequence(raw)
+		return parseSequence(raw, p.seq, p.seqAny)
 	case Table:
 		return p.parseTable(raw)
 	case Points:

@@ -28,8 +28,9 @@ func unquote(t string) string {
 }
 
 // parseSequence reads a token sequence: items separated by white space,
-// commas or semicolons, optionally in brackets, or a JSON array.
-func parseSequence(raw string) (any, string) {
+// commas or semicolons, optionally in brackets, or a JSON array. A token
+// equal to the key's at its position shares the key's boxed token.
+func parseSequence(raw string, key []string, keyAny []any) (any, string) {
 	t := trimSpace(raw)
 	if strings.HasPrefix(t, "[") {
 		if toks, ok := jsonTokens(t); ok {
@@ -75,7 +76,12 @@ func parseSequence(raw string) (any, string) {
 			j++
 		}
 		if j > i {
-			toks = append(toks, unquote(t[i:j]))
+			tok := unquote(t[i:j])
+			if k := len(toks); k < len(key) && tok == key[k] {
+				toks = append(toks, keyAny[k])
+			} else {
+				toks = append(toks, tok)
+			}
 		}
 		i = j
 	}

@@ -71,7 +71,9 @@ func (p *part) parseTable(raw string) (any, string) {
 	}
 	out := make([]any, 0, p.rows)
 	var msg string
-	cells := make([]string, 0, p.cols+1)
+	var cellBuf [16]string
+	cells := cellBuf[:0]
+	all := make([]any, p.rows*p.cols) // every row's cells, in one allocation
 	splitRows(t, func(row string) bool {
 		cells = splitCells(row, cells[:0])
 		if len(out) == p.rows {
@@ -86,7 +88,7 @@ func (p *part) parseTable(raw string) (any, string) {
 			msg = p.shapeMsg("row " + strconv.Itoa(len(out)+1) + " has " + strconv.Itoa(len(cells)) + " values")
 			return false
 		}
-		vals := make([]any, p.cols)
+		vals := all[len(out)*p.cols : (len(out)+1)*p.cols : (len(out)+1)*p.cols]
 		for j, c := range cells {
 			if c == "" {
 				continue

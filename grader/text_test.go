@@ -123,3 +123,24 @@ func TestTextValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestNormText(t *testing.T) {
+	tests := []struct {
+		in   string
+		cs   bool
+		want string
+	}{
+		{"The Embedding-layer.", false, " the embedding layer "},
+		{"The Embedding-layer.", true, " The Embedding layer "},
+		{"  ÉTÉ, naïve  Straße! ", false, " été naïve straße "},
+		{"x² + β = 0", false, " x² β 0 "},
+		{"?!", false, " "},
+		{"", false, " "},
+		{"a\xffb", false, " a b "},
+	}
+	for _, tt := range tests {
+		if got := normText(tt.in, tt.cs); got != tt.want {
+			t.Errorf("normText(%q, %v) = %q; want %q", tt.in, tt.cs, got, tt.want)
+		}
+	}
+}
