@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,5 +430,44 @@ func TestLogout(t *testing.T) {
 	// Logging out with an unknown token tells nothing.
 	if resp := h.do(request{method: "POST", path: "/api/v1/auth/logout", body: jsonBody(t, refreshRequest{RefreshToken: "unknown"})}); resp.status != 204 {
 		t.Errorf("logout unknown token: %d", resp.status)
+	}
+}
+
+// TestConcurrentRefresh presents one refresh token from many requests at
+// once: exactly one may win, and since the others are replays, the session
+// ends.
+func TestConcurrentRefresh(t *testing.T) {
+	h := newHarness(t)
+	tr := h.login("student@example.edu", testPassword)
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := request{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: tr.RefreshToken})}
+			resp, err := h.app.Test(r.httpRequest(), -1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	if counts[200] != 1 || counts[401] != n-1 {
+		t.Errorf("statuses %v, want one 200 and %d 401", counts, n-1)
+	}
+	for _, rt := range h.tokens.family(h.tokens.byID[1].Family) {
+		if rt.RevokedAt == nil {
+			t.Errorf("token %d survived a replay race", rt.ID)
+		}
 	}
 }
