@@ -109,7 +109,7 @@ func (s *server) handleLogin() fiber.Handler {
 			return fmt.Errorf("login: user %d: %w", u.ID, err)
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "login", slog.String("request_id", requestIDOf(c)), slog.Int64("user_id", u.ID))
-		return encode(c, fiber.StatusOK, resp)
+		return encodeTokens(c, resp)
 	}
 }
 
@@ -148,6 +148,14 @@ func (s *server) startSession(ctx context.Context, u *marksmith.User, family str
 		RefreshExpiresAt: rt.ExpiresAt.UTC(),
 		User:             u,
 	}, nil
+}
+
+// encodeTokens writes a token response, which no cache may keep (RFC 6749
+// section 5.1).
+func encodeTokens(c *fiber.Ctx, resp *tokenResponse) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderPragma, "no-cache")
+	return encode(c, fiber.StatusOK, resp)
 }
 
 // handleRefresh exchanges a refresh token for a new access token and a new
@@ -205,7 +213,7 @@ func (s *server) handleRefresh() fiber.Handler {
 		} else if err != nil {
 			return fmt.Errorf("refresh: user %d: %w", u.ID, err)
 		}
-		return encode(c, fiber.StatusOK, resp)
+		return encodeTokens(c, resp)
 	}
 }
 

@@ -158,6 +158,10 @@ func TestAuthorizationHeaderForms(t *testing.T) {
 
 func TestLoginIssuesWorkingTokens(t *testing.T) {
 	h := newHarness(t)
+	raw := h.do(request{method: "POST", path: "/api/v1/auth/login", body: jsonBody(t, loginRequest{Email: "admin@example.edu", Password: testPassword})})
+	if raw.header.Get("Cache-Control") != "no-store" || raw.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("token response headers: Cache-Control %q, X-Content-Type-Options %q", raw.header.Get("Cache-Control"), raw.header.Get("X-Content-Type-Options"))
+	}
 	tr := h.login("  Instructor@Example.edu ", testPassword)
 	if tr.TokenType != "Bearer" || tr.ExpiresIn != 900 || tr.User == nil || tr.User.ID != h.instructor.ID {
 		t.Fatalf("login response %+v", tr)

@@ -75,6 +75,7 @@ func (s *server) requestID(c *fiber.Ctx) error {
 	}
 	c.Locals(keyRequestID, id)
 	c.Set(HeaderRequestID, id)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.SetUserContext(context.WithValue(c.UserContext(), keyRequestID, id))
 	return c.Next()
 }
