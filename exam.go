@@ -32,11 +32,15 @@ type FeedbackPolicy struct {
 
 // ExamQuestion is one question of an exam: a template at a pinned version,
 // worth Marks (the template's marks are scaled to it), at Position (1-based).
+// GradeVersion, once a regrade has run, is the corrected version of the
+// template that grades the question: papers keep the variant issued at
+// Version, and grading rebuilds its key with GradeVersion.
 type ExamQuestion struct {
-	Position   int     `json:"position"`
-	TemplateID string  `json:"template"`
-	Version    int     `json:"version"`
-	Marks      float64 `json:"marks"`
+	Position     int     `json:"position"`
+	TemplateID   string  `json:"template"`
+	Version      int     `json:"version"`
+	Marks        float64 `json:"marks"`
+	GradeVersion int     `json:"grade_version,omitempty"`
 }
 
 // Exam is an exam: questions from the bank, a seed, a roster, a window.
@@ -124,6 +128,7 @@ type Grade struct {
 	NeedsReview     bool       `json:"needs_review,omitempty"`
 	TemplateVersion int        `json:"template_version"`
 	GradedAt        time.Time  `json:"graded_at"`
+	Suggested       *float64   `json:"suggested,omitempty"` // the grader's score, kept when a reviewer overrides it
 	ReviewedBy      *int64     `json:"reviewed_by,omitempty"`
 	ReviewReason    string     `json:"review_reason,omitempty"`
 	ReviewedAt      *time.Time `json:"reviewed_at,omitempty"`
@@ -175,6 +180,12 @@ type ExamService interface {
 	DeletePapers(ctx context.Context, examID int64) error
 	// FindPapers returns a student's papers in the order the student sees them.
 	FindPapers(ctx context.Context, examID, userID int64) ([]*Paper, error)
+	// FindExamPapers returns the papers of one question of an exam (every
+	// question when position is 0), ordered by student and position.
+	FindExamPapers(ctx context.Context, examID int64, position int) ([]*Paper, error)
+	// SetGradeVersion records the corrected template version that grades
+	// one question of a published exam (see ExamQuestion.GradeVersion).
+	SetGradeVersion(ctx context.Context, examID int64, position, version int) error
 
 	// CreateAttempt stores a new attempt; ECONFLICT when the student already has one.
 	CreateAttempt(ctx context.Context, a *Attempt) error
@@ -187,6 +198,8 @@ type ExamService interface {
 	// answer now stored. The answer is durable when it returns.
 	SaveAnswer(ctx context.Context, a *Answer) (stored bool, current *Answer, err error)
 	FindAnswers(ctx context.Context, attemptID int64) ([]*Answer, error)
+	// FindExamAnswers returns the answers of every attempt of an exam.
+	FindExamAnswers(ctx context.Context, examID int64) ([]*Answer, error)
 
 	// CloseAttempt records the end of an open attempt with its grades and
 	// score, in one transaction; ECONFLICT when it is no longer open.

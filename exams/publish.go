@@ -1,0 +1,484 @@
+package exams
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/grader"
+	"github.com/marksmith/marksmith/variants"
+)
+
+// PublishReport says what a publish generated.
+type PublishReport struct {
+	ExamID    int64              `json:"exam_id"`
+	Students  int                `json:"students"`
+	Questions int                `json:"questions"`
+	Papers    int                `json:"papers"` // one per student and question
+	Distinct  []QuestionDistinct `json:"distinct"`
+	Duration  time.Duration      `json:"-"`
+	// DurationMS is Duration in milliseconds, for JSON.
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// QuestionDistinct is how many distinct variants one question has across
+// the roster. Exhausted is set when the template's parameter space (or the
+// search for a distinct variant) ran out, so some students share a variant.
+type QuestionDistinct struct {
+	Position  int    `json:"question"`
+	Template  string `json:"template"`
+	Version   int    `json:"version"`
+	Distinct  int    `json:"distinct"`
+	Exhausted bool   `json:"exhausted,omitempty"`
+}
+
+// SelfTestFailure is a template whose self-test failed at publish; it is
+// the Details of the EUNPROCESSABLE error Publish returns.
+type SelfTestFailure struct {
+	Positions []int    `json:"questions"`
+	Template  string   `json:"template"`
+	Version   int      `json:"version"`
+	Failures  []string `json:"failures"`
+}
+
+// Publish tuning.
+const (
+	// selfTestCount bounds the variants each template's self-test draws.
+	selfTestCount = 200
+	// cohortRetries is how many alternative seeds a student's variant may
+	// try to be distinct from the others' (as variants.DrawCohort).
+	cohortRetries = 8
+)
+
+// questionSalt salts the permutation of a student's question order.
+const questionSalt = "questions"
+
+// Publish generates and stores every rostered student's paper of a draft
+// exam and marks it published. It first loads each question's pinned
+// template version and runs its self-test over min(roster, 200) variants
+// drawn with the exam seed: a failing template stops the publish with
+// EUNPROCESSABLE naming it and its failures. Variants are distinct across
+// the roster wherever the parameter space allows, deterministic in (exam
+// seed, student key, template), and generated and stored batch by batch,
+// so memory is bounded by a batch. On any failure the papers stored so far
+// are deleted and the exam stays a draft.
+func (s *Service) Publish(ctx context.Context, actor *marksmith.User, id int64) (*PublishReport, error) {
+	start := time.Now()
+	e, err := s.managedExam(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status != marksmith.ExamDraft {
+		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is already published.", id)
+	}
+	roster, err := s.exams.FindRoster(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("publish exam %d: roster: %w", id, err)
+	}
+	if len(roster) == 0 {
+		return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Exam %d has no students on its roster.", id)
+	}
+	qs, err := s.loadQuestions(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.selfTest(e, qs, min(len(roster), selfTestCount)); err != nil {
+		return nil, err
+	}
+	rep := &PublishReport{ExamID: id, Students: len(roster), Questions: len(qs)}
+	n, err := s.generate(ctx, e, qs, roster)
+	if err != nil {
+		if !isCode(err, marksmith.ECONFLICT) {
+			// Papers of a concurrent publish (ECONFLICT) are not ours to delete.
+			if derr := s.exams.DeletePapers(context.WithoutCancel(ctx), id); derr != nil {
+				s.logger.Error("publish: delete papers after failure", "exam", id, "err", derr)
+			}
+		}
+		return nil, err
+	}
+	now := s.clock()
+	if err := s.exams.MarkPublished(ctx, id, now); err != nil {
+		if derr := s.exams.DeletePapers(context.WithoutCancel(ctx), id); derr != nil {
+			s.logger.Error("publish: delete papers after failure", "exam", id, "err", derr)
+		}
+		if isCode(err, marksmith.ECONFLICT) {
+			return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is already published.", id)
+		}
+		return nil, fmt.Errorf("publish exam %d: %w", id, err)
+	}
+	rep.Papers = n
+	for _, q := range qs {
+		rep.Distinct = append(rep.Distinct, QuestionDistinct{
+			Position: q.q.Position, Template: q.q.TemplateID, Version: q.q.Version,
+			Distinct: len(q.seen), Exhausted: q.exhausted,
+		})
+	}
+	rep.Duration = time.Since(start)
+	rep.DurationMS = rep.Duration.Milliseconds()
+	after, _ := json.Marshal(rep)
+	if err := s.exams.AddAudit(ctx, &marksmith.AuditEntry{ExamID: id, Actor: actor.ID, Action: "publish",
+		Target: fmt.Sprintf("exam %d", id), After: after, At: now}); err != nil {
+		s.logger.Error("publish: audit", "exam", id, "err", err)
+	}
+	s.logger.Info("exam published", "exam", id, "students", rep.Students, "papers", rep.Papers, "duration", rep.Duration)
+	return rep, nil
+}
+
+// pubQuestion is one question being published: its template, and the
+// cohort's state (the fingerprints drawn so far).
+type pubQuestion struct {
+	q     marksmith.ExamQuestion
+	t     *bank.Template
+	space float64
+	// canonical holds, per part, the option IDs in the template's
+	// canonical order (for exams that do not shuffle options).
+	canonical map[string][]string
+	seen      map[string]struct{}
+	exhausted bool
+}
+
+// loadTemplate loads one stored template version.
+func (s *Service) loadTemplate(ctx context.Context, id string, version int) (*bank.Template, error) {
+	tv, err := s.templates.FindTemplateVersion(ctx, id, version)
+	if isCode(err, marksmith.ENOTFOUND) {
+		return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Template %s has no version %d.", id, version)
+	} else if err != nil {
+		return nil, fmt.Errorf("find template %s version %d: %w", id, version, err)
+	}
+	t, err := bank.Load(tv.TemplateID+"."+tv.Format, []byte(tv.Source))
+	if err != nil {
+		return nil, &marksmith.Error{Code: marksmith.EUNPROCESSABLE,
+			Message: fmt.Sprintf("Template %s version %d does not load.", id, tv.Version), Details: err.Error()}
+	}
+	// The stored version number is the one papers and grades record.
+	t.Version = tv.Version
+	return t, nil
+}
+
+// loadQuestions loads each question's pinned template version, once per
+// version.
+func (s *Service) loadQuestions(ctx context.Context, e *marksmith.Exam) ([]*pubQuestion, error) {
+	loaded := map[string]*bank.Template{}
+	out := make([]*pubQuestion, len(e.Questions))
+	for i, q := range e.Questions {
+		key := fmt.Sprintf("%s@%d", q.TemplateID, q.Version)
+		t := loaded[key]
+		if t == nil {
+			var err error
+			if t, err = s.loadTemplate(ctx, q.TemplateID, q.Version); err != nil {
+				return nil, fmt.Errorf("question %d: %w", q.Position, err)
+			}
+			loaded[key] = t
+		}
+		pq := &pubQuestion{q: q, t: t, space: t.Generator().SpaceSize(), seen: map[string]struct{}{}}
+		if !e.ShuffleOptions {
+			c, err := t.Canonical()
+			if err != nil {
+				return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Question %d: template %s version %d has no canonical variant: %v.", q.Position, q.TemplateID, q.Version, err)
+			}
+			pq.canonical = map[string][]string{}
+			for _, p := range c.Parts {
+				for _, o := range p.Answer.Options {
+					pq.canonical[p.ID] = append(pq.canonical[p.ID], o.ID)
+				}
+			}
+		}
+		out[i] = pq
+	}
+	return out, nil
+}
+
+// selfTest runs every distinct template's self-test in parallel and
+// returns EUNPROCESSABLE naming each failing template.
+func (s *Service) selfTest(e *marksmith.Exam, qs []*pubQuestion, count int) error {
+	type job struct {
+		t         *bank.Template
+		positions []int
+		failures  []string
+	}
+	var jobs []*job
+	byTemplate := map[*bank.Template]*job{}
+	for _, q := range qs {
+		j := byTemplate[q.t]
+		if j == nil {
+			j = &job{t: q.t}
+			byTemplate[q.t] = j
+			jobs = append(jobs, j)
+		}
+		j.positions = append(j.positions, q.q.Position)
+	}
+	parallel(len(jobs), s.workers(), func(i int) {
+		j := jobs[i]
+		rep, err := j.t.SelfTest(e.Seed, count)
+		switch {
+		case err != nil:
+			j.failures = []string{err.Error()}
+		case !rep.OK():
+			j.failures = rep.Failures
+		}
+	})
+	var failed []SelfTestFailure
+	var names []string
+	for _, j := range jobs {
+		if len(j.failures) == 0 {
+			continue
+		}
+		failed = append(failed, SelfTestFailure{Positions: j.positions, Template: j.t.ID, Version: j.t.Version, Failures: j.failures})
+		names = append(names, fmt.Sprintf("%s version %d (question %s): %s", j.t.ID, j.t.Version, joinInts(j.positions), j.failures[0]))
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &marksmith.Error{Code: marksmith.EUNPROCESSABLE,
+		Message: fmt.Sprintf("Publish stopped: %d template(s) failed the self-test: %s.", len(failed), strings.Join(names, "; ")),
+		Details: failed}
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// parallel calls f(0..n-1) on up to workers goroutines.
+func parallel(n, workers int, f func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// studentKey is the key a student's variants are seeded from.
+func studentKey(u *marksmith.User) string {
+	if u.StudentKey != "" {
+		return u.StudentKey
+	}
+	return u.Email
+}
+
+// generate builds and stores every student's papers, batch by batch: one
+// goroutine generates the next batch (on s.workers() goroutines) while the
+// current one is stored. It returns how many papers it stored.
+func (s *Service) generate(ctx context.Context, e *marksmith.Exam, qs []*pubQuestion, roster []*marksmith.User) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	size := s.batchSize()
+	type batch struct {
+		papers []*marksmith.Paper
+		err    error
+	}
+	out := make(chan batch, 1)
+	go func() {
+		defer close(out)
+		for lo := 0; lo < len(roster); lo += size {
+			students := roster[lo:min(lo+size, len(roster))]
+			papers, err := s.generateBatch(e, qs, students)
+			select {
+			case out <- batch{papers, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	n := 0
+	for b := range out {
+		if b.err != nil {
+			return n, b.err
+		}
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("publish exam %d: %w", e.ID, err)
+		}
+		if err := s.exams.SavePapers(ctx, b.papers); err != nil {
+			if isCode(err, marksmith.ECONFLICT) {
+				return n, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is being published by another request.", e.ID)
+			}
+			return n, fmt.Errorf("publish exam %d: store papers: %w", e.ID, err)
+		}
+		n += len(b.papers)
+	}
+	return n, nil
+}
+
+// drawn is one generated variant with its JSON.
+type drawn struct {
+	v    *bank.Variant
+	fp   string
+	json []byte
+	err  error
+}
+
+// generateBatch builds the papers of a batch of students. Base variants
+// (and their JSON) are built in parallel; then, in roster order, a variant
+// that repeats one already given is replaced by the first of
+// cohortRetries alternative seeds that does not, exactly as
+// variants.DrawCohort chooses, so the result does not depend on batching
+// or scheduling.
+func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students []*marksmith.User) ([]*marksmith.Paper, error) {
+	nq := len(qs)
+	keys := make([]string, len(students))
+	for i, u := range students {
+		keys[i] = studentKey(u)
+	}
+	base := make([]drawn, nq*len(students))
+	// Work in chunks so that goroutines do not contend on every variant.
+	const chunk = 16
+	perQ := (len(students) + chunk - 1) / chunk
+	parallel(nq*perQ, s.workers(), func(job int) {
+		qi, c := job/perQ, job%perQ
+		q := qs[qi]
+		for si := c * chunk; si < min((c+1)*chunk, len(students)); si++ {
+			base[qi*len(students)+si] = q.draw(variants.Seed(e.Seed, keys[si], q.t.ID))
+		}
+	})
+	papers := make([]*marksmith.Paper, 0, len(base))
+	orders := make([][]int, len(students))
+	for si := range students {
+		orders[si] = questionOrder(e, keys[si], nq)
+	}
+	for qi, q := range qs {
+		for si, u := range students {
+			d := base[qi*len(students)+si]
+			if d.err != nil {
+				return nil, q.drawError(keys[si], d.err)
+			}
+			chosen := d
+			tries := cohortRetries
+			if float64(len(q.seen)) >= q.space {
+				tries, q.exhausted = 0, true
+			}
+			if _, dup := q.seen[d.fp]; dup {
+				if tries == 0 {
+					q.exhausted = true
+				}
+				seed := variants.Seed(e.Seed, keys[si], q.t.ID)
+				for k := 1; k <= tries; k++ {
+					alt := q.draw(variants.Reseed(seed, k))
+					if alt.err != nil {
+						return nil, q.drawError(keys[si], alt.err)
+					}
+					if _, dup := q.seen[alt.fp]; !dup {
+						chosen = alt
+						break
+					}
+					if k == tries {
+						q.exhausted = true
+					}
+				}
+			}
+			q.seen[chosen.fp] = struct{}{}
+			papers = append(papers, &marksmith.Paper{
+				ExamID: e.ID, UserID: u.ID, Position: q.q.Position, Order: orders[si][qi],
+				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: chosen.v.Seed, Variant: chosen.json,
+			})
+		}
+	}
+	return papers, nil
+}
+
+func (q *pubQuestion) drawError(student string, err error) error {
+	return marksmith.Errorf(marksmith.EUNPROCESSABLE, "Publish stopped: question %d (template %s version %d) has no fair variant for student %s: %v.",
+		q.q.Position, q.q.TemplateID, q.q.Version, student, err)
+}
+
+// draw builds the variant of seed as it is stored: the exam's version
+// number, options in canonical order when the exam does not shuffle them.
+func (q *pubQuestion) draw(seed uint64) drawn {
+	v, err := q.t.Variant(seed)
+	if err != nil {
+		return drawn{err: err}
+	}
+	v.Version = q.q.Version
+	if q.canonical != nil {
+		canonicalOptions(v, q.canonical)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return drawn{err: fmt.Errorf("encode variant %d: %w", seed, err)}
+	}
+	return drawn{v: v, fp: q.t.Generator().Fingerprint(v.Params), json: b}
+}
+
+// canonicalOptions puts the options of each part whose option set is the
+// canonical variant's back in the canonical order, relabelled A, B, …;
+// options computed from the parameters (a different set per variant) keep
+// the variant's order. Grading is by option identity, so keys are
+// unchanged.
+func canonicalOptions(v *bank.Variant, canonical map[string][]string) {
+	for i := range v.Parts {
+		spec := &v.Parts[i].Answer
+		order := canonical[v.Parts[i].ID]
+		if len(spec.Options) == 0 || len(order) != len(spec.Options) {
+			continue
+		}
+		byID := make(map[string]grader.Option, len(spec.Options))
+		for _, o := range spec.Options {
+			byID[o.ID] = o
+		}
+		opts := make([]grader.Option, 0, len(order))
+		for _, id := range order {
+			o, ok := byID[id]
+			if !ok {
+				break
+			}
+			opts = append(opts, o)
+		}
+		if len(opts) != len(order) {
+			continue
+		}
+		for j := range opts {
+			opts[j].Label = string(rune('A' + j))
+		}
+		spec.Options = opts
+	}
+}
+
+// questionOrder returns, for each question index, the 1-based place the
+// student sees it at.
+func questionOrder(e *marksmith.Exam, key string, n int) []int {
+	order := make([]int, n)
+	if !e.ShuffleQuestions {
+		for i := range order {
+			order[i] = i + 1
+		}
+		return order
+	}
+	for place, qi := range variants.Permutation(e.Seed, questionSalt+key, n) {
+		order[qi] = place + 1
+	}
+	return order
+}

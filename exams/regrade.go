@@ -1,0 +1,186 @@
+package exams
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
+)
+
+// RegradeInput asks to regrade an exam's questions from one template
+// against another (typically corrected) version of it.
+type RegradeInput struct {
+	Template string `json:"template"`
+	Version  int    `json:"version"` // 0: the latest
+	DryRun   bool   `json:"dry_run"`
+}
+
+// RegradeReport lists every score a regrade changed (or, in a dry run,
+// would change). Grades a reviewer set are kept; what the corrected key
+// would give them is listed in Kept.
+type RegradeReport struct {
+	Template  string        `json:"template"`
+	Version   int           `json:"version"`
+	DryRun    bool          `json:"dry_run"`
+	Questions []int         `json:"questions"`
+	Attempts  int           `json:"attempts"` // graded attempts regraded
+	Changes   []ScoreChange `json:"changes"`
+	Kept      []ScoreChange `json:"kept,omitempty"`
+}
+
+// Regrade regrades every graded attempt's questions that come from
+// in.Template against version in.Version: each stored variant is rebuilt
+// with that version (the student's drawn values kept, the key
+// recomputed) and the saved answers graded again. A dry run changes
+// nothing and reports every score that would change. A real run stores
+// the new grades (recording the version), updates attempt scores, writes
+// an audit entry per changed score, and makes the version grade the
+// questions from now on (attempts submitted later included). Papers keep
+// the variant as issued: what the student saw is never rewritten.
+func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int64, in RegradeInput) (*RegradeReport, error) {
+	e, err := s.publishedExam(ctx, actor, examID)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Template) == "" {
+		return nil, invalid([]FieldError{{Field: "template", Message: "is required"}})
+	}
+	if in.Version < 0 {
+		return nil, invalid([]FieldError{{Field: "version", Message: "must not be negative"}})
+	}
+	var positions []int
+	for _, q := range e.Questions {
+		if q.TemplateID == in.Template {
+			positions = append(positions, q.Position)
+		}
+	}
+	if len(positions) == 0 {
+		return nil, invalid([]FieldError{{Field: "template", Message: fmt.Sprintf("exam %d has no question from template %s", examID, in.Template)}})
+	}
+	t, err := s.loadTemplate(ctx, in.Template, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.load(ctx, e, true)
+	if err != nil {
+		return nil, err
+	}
+	rep := &RegradeReport{Template: in.Template, Version: t.Version, DryRun: in.DryRun, Questions: positions, Changes: []ScoreChange{}}
+	old := map[answerKey]*marksmith.Grade{}
+	for _, g := range d.grades {
+		old[answerKey{g.AttemptID, g.Position, g.Part}] = g
+	}
+	now := s.clock()
+	changed := map[answerKey]*marksmith.Grade{}
+	var updated []*marksmith.Grade
+	var audit []*marksmith.AuditEntry
+	attempts := map[int64]bool{}
+	reason := fmt.Sprintf("regrade against template %s version %d", in.Template, t.Version)
+	for _, pos := range positions {
+		papers, err := s.exams.FindExamPapers(ctx, examID, pos)
+		if err != nil {
+			return nil, fmt.Errorf("regrade exam %d question %d: papers: %w", examID, pos, err)
+		}
+		for _, p := range papers {
+			a := d.byUser[p.UserID]
+			if a == nil || a.Status == marksmith.AttemptOpen {
+				continue
+			}
+			v, err := decodeVariant(p)
+			if err != nil {
+				return nil, err
+			}
+			nv, err := t.Rebuild(v)
+			if err != nil {
+				return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Template %s version %d cannot rebuild the paper of question %d for student %d: %v.", in.Template, t.Version, pos, p.UserID, err)
+			}
+			nv.Version = t.Version
+			if !sameParts(v, nv.Parts) {
+				return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Template %s version %d has parts %s, the papers have %s: a regrade needs the same parts.",
+					in.Template, t.Version, partList(nv.Parts), partList(v.Parts))
+			}
+			answers := map[string]string{}
+			for _, part := range v.Parts {
+				if ans := d.answers[answerKey{a.ID, pos, part.ID}]; ans != nil {
+					answers[part.ID] = ans.Raw
+				}
+			}
+			gs, err := gradeVariant(e, a.ID, pos, nv, answers, now)
+			if err != nil {
+				return nil, err
+			}
+			attempts[a.ID] = true
+			userID, email := d.email(a.ID)
+			for _, ng := range gs {
+				k := answerKey{a.ID, pos, ng.Part}
+				og := old[k]
+				if og != nil && og.ReviewedBy != nil {
+					// A reviewer's decision stands.
+					if ng.Score != og.Score {
+						rep.Kept = append(rep.Kept, ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: og.Score, After: ng.Score})
+					}
+					continue
+				}
+				var before float64
+				if og != nil {
+					before = og.Score
+				}
+				updated = append(updated, ng)
+				if og != nil && og.Score == ng.Score {
+					continue
+				}
+				changed[k] = ng
+				rep.Changes = append(rep.Changes, ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: before, After: ng.Score})
+				b, _ := json.Marshal(og)
+				after, _ := json.Marshal(ng)
+				audit = append(audit, &marksmith.AuditEntry{ExamID: examID, Actor: actor.ID, Action: "regrade",
+					Target: fmt.Sprintf("attempt %d question %d part %s", a.ID, pos, ng.Part),
+					Before: b, After: after, Reason: reason, At: now})
+			}
+		}
+	}
+	rep.Attempts = len(attempts)
+	if in.DryRun {
+		return rep, nil
+	}
+	if len(updated) > 0 {
+		for _, ng := range updated {
+			if _, ok := changed[answerKey{ng.AttemptID, ng.Position, ng.Part}]; !ok {
+				changed[answerKey{ng.AttemptID, ng.Position, ng.Part}] = ng
+			}
+		}
+		scores := attemptScores(d.grades, changed)
+		if len(audit) == 0 {
+			// Nothing scored differently, but the grades now record the version.
+			audit = append(audit, &marksmith.AuditEntry{ExamID: examID, Actor: actor.ID, Action: "regrade",
+				Target: fmt.Sprintf("exam %d questions %s", examID, joinInts(positions)), Reason: reason + ": no score changed", At: now})
+		}
+		if err := s.exams.UpdateGrades(ctx, updated, scores, audit); err != nil {
+			return nil, fmt.Errorf("regrade exam %d: %w", examID, err)
+		}
+	}
+	for _, pos := range positions {
+		if err := s.exams.SetGradeVersion(ctx, examID, pos, t.Version); err != nil {
+			return nil, fmt.Errorf("regrade exam %d: question %d: %w", examID, pos, err)
+		}
+	}
+	return rep, nil
+}
+
+// sameParts reports whether a stored variant has the parts given, in order.
+func sameParts(v *bank.Variant, parts []bank.PartVariant) bool {
+	return slices.EqualFunc(v.Parts, parts, func(a, b bank.PartVariant) bool { return a.ID == b.ID })
+}
+
+// partList lists part IDs.
+func partList(parts []bank.PartVariant) string {
+	ids := make([]string, len(parts))
+	for i, p := range parts {
+		ids[i] = p.ID
+	}
+	return strings.Join(ids, ", ")
+}

@@ -1,0 +1,200 @@
+// Package exams is the online exam service: instructors assemble an exam
+// from the bank and publish it to a roster, which generates and stores
+// every student's paper; students start, autosave and submit attempts
+// within the exam's window and time limit; the server grades them with the
+// core grader; instructors review what needs a human, regrade against a
+// corrected template version, release results and read the gradebook and
+// statistics.
+//
+// The service holds no state of its own: everything is read from and
+// written to the marksmith.ExamService, UserService and TemplateService
+// it is given, so several instances may serve one database. Time comes from
+// the now function passed to New.
+package exams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/marksmith/marksmith"
+)
+
+// DefaultBatchSize is how many students' papers Publish generates and
+// stores at a time; memory is bounded by a few batches, not the roster.
+const DefaultBatchSize = 500
+
+// Service is the exam service. Create it with New.
+type Service struct {
+	exams     marksmith.ExamService
+	users     marksmith.UserService
+	templates marksmith.TemplateService
+	now       func() time.Time
+	logger    *slog.Logger
+
+	// BatchSize is how many students Publish generates papers for and
+	// stores at a time; 0 means DefaultBatchSize.
+	BatchSize int
+	// Workers is how many goroutines generate variants during Publish; 0
+	// means runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+// New returns the exam service over the given storage. now is the clock
+// every window, deadline and timestamp is read from (time.Now in
+// production); a nil logger discards.
+func New(exams marksmith.ExamService, users marksmith.UserService, templates marksmith.TemplateService, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{exams: exams, users: users, templates: templates, now: now, logger: logger}
+}
+
+// clock returns the current time in UTC, truncated to the microsecond the
+// databases store, so that comparisons with stored times are exact.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) batchSize() int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
+	}
+	return DefaultBatchSize
+}
+
+func (s *Service) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return max(1, runtime.GOMAXPROCS(0))
+}
+
+// isStaff reports whether u may manage exams.
+func isStaff(u *marksmith.User) bool {
+	return u != nil && (u.Role == marksmith.RoleInstructor || u.Role == marksmith.RoleAdmin)
+}
+
+// checkActor refuses a missing or disabled actor.
+func checkActor(actor *marksmith.User) error {
+	if actor == nil || actor.ID == 0 {
+		return marksmith.Errorf(marksmith.EUNAUTHORIZED, "Sign in first.")
+	}
+	if actor.Disabled {
+		return marksmith.Errorf(marksmith.EFORBIDDEN, "This account is disabled.")
+	}
+	return nil
+}
+
+// requireStaff refuses anyone but instructors and admins.
+func requireStaff(actor *marksmith.User) error {
+	if err := checkActor(actor); err != nil {
+		return err
+	}
+	if !isStaff(actor) {
+		return marksmith.Errorf(marksmith.EFORBIDDEN, "Only instructors and admins may do this.")
+	}
+	return nil
+}
+
+// requireStudent refuses anyone but students.
+func requireStudent(actor *marksmith.User) error {
+	if err := checkActor(actor); err != nil {
+		return err
+	}
+	if actor.Role != marksmith.RoleStudent {
+		return marksmith.Errorf(marksmith.EFORBIDDEN, "Only students take exams.")
+	}
+	return nil
+}
+
+// canManage reports whether the staff member may manage the exam: its
+// creator, or an admin.
+func canManage(actor *marksmith.User, e *marksmith.Exam) bool {
+	return actor.Role == marksmith.RoleAdmin || (actor.Role == marksmith.RoleInstructor && e.CreatedBy == actor.ID)
+}
+
+// examNotFound is the error for an exam that does not exist or that the
+// actor may not see; the two are not told apart.
+func examNotFound(id int64) error {
+	return marksmith.Errorf(marksmith.ENOTFOUND, "Exam %d not found.", id)
+}
+
+// attemptNotFound is examNotFound for attempts.
+func attemptNotFound(id int64) error {
+	return marksmith.Errorf(marksmith.ENOTFOUND, "Attempt %d not found.", id)
+}
+
+// managedExam returns the exam if actor may manage it.
+func (s *Service) managedExam(ctx context.Context, actor *marksmith.User, id int64) (*marksmith.Exam, error) {
+	if err := requireStaff(actor); err != nil {
+		return nil, err
+	}
+	e, err := s.exams.FindExamByID(ctx, id)
+	if marksmith.ErrorCode(err) == marksmith.ENOTFOUND {
+		return nil, examNotFound(id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find exam %d: %w", id, err)
+	}
+	if !canManage(actor, e) {
+		return nil, examNotFound(id)
+	}
+	return e, nil
+}
+
+// publishedExam is managedExam for operations on published exams.
+func (s *Service) publishedExam(ctx context.Context, actor *marksmith.User, id int64) (*marksmith.Exam, error) {
+	e, err := s.managedExam(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status != marksmith.ExamPublished {
+		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is a draft: publish it first.", id)
+	}
+	return e, nil
+}
+
+// isCode reports whether err carries the marksmith error code.
+func isCode(err error, code string) bool {
+	var me *marksmith.Error
+	return errors.As(err, &me) && me.Code == code
+}
+
+// FieldError names a field of the input and what is wrong with it; it is
+// the Details of EINVALID errors.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// invalid returns an EINVALID error listing the problems.
+func invalid(problems []FieldError) error {
+	msg := "Invalid exam."
+	if len(problems) == 1 {
+		msg = fmt.Sprintf("Invalid %s: %s.", problems[0].Field, problems[0].Message)
+	}
+	return &marksmith.Error{Code: marksmith.EINVALID, Message: msg, Details: problems}
+}
+
+// examMax returns the total marks of the exam.
+func examMax(e *marksmith.Exam) float64 {
+	var m float64
+	for _, q := range e.Questions {
+		m += q.Marks
+	}
+	return round(m)
+}
+
+// questionAt returns the exam's question at position, or nil.
+func questionAt(e *marksmith.Exam, position int) *marksmith.ExamQuestion {
+	for i := range e.Questions {
+		if e.Questions[i].Position == position {
+			return &e.Questions[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,308 @@
+package exams
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/variants"
+)
+
+// Statistics settings.
+const (
+	// HistogramBins is the number of equal-width bins from 0 to the maximum.
+	HistogramBins = 10
+	// FairnessGap is the gap in mean score fraction between a parameter's
+	// best and worst value above which the parameter is flagged.
+	FairnessGap = 0.2
+)
+
+// Stats are an exam's item statistics over its graded attempts.
+type Stats struct {
+	ExamID    int64           `json:"exam_id"`
+	Summary                   // of attempt totals
+	Questions []QuestionStats `json:"questions"`
+}
+
+// Summary describes the scores of one item (an exam, a question, a part)
+// over N graded attempts. Difficulty is the mean as a fraction of the
+// maximum (1: everyone full marks). Discrimination is the corrected
+// item-total correlation: the Pearson correlation between the item's score
+// and the rest of the exam (the total less the item); nil when it is
+// undefined (fewer than 3 attempts, or no spread).
+type Summary struct {
+	N              int      `json:"n"`
+	Max            float64  `json:"max"`
+	Mean           float64  `json:"mean"`
+	Difficulty     float64  `json:"difficulty"`
+	Discrimination *float64 `json:"discrimination,omitempty"`
+	Histogram      []Bin    `json:"histogram"`
+}
+
+// Bin is one histogram bin: scores in [From, To), the last bin closed.
+type Bin struct {
+	From  float64 `json:"from"`
+	To    float64 `json:"to"`
+	Count int     `json:"count"`
+}
+
+// QuestionStats are one question's statistics, its parts', and the
+// fairness of its drawn parameters.
+type QuestionStats struct {
+	Position int    `json:"question"`
+	Template string `json:"template"`
+	Version  int    `json:"version"`
+	Summary
+	Parts    []PartStats     `json:"parts"`
+	Fairness []ParamFairness `json:"fairness"`
+}
+
+// PartStats are one part's statistics.
+type PartStats struct {
+	Part string `json:"part"`
+	Summary
+}
+
+// ParamFairness asks whether a question's difficulty depends on the value
+// drawn for one of its sampled parameters: the mean score fraction of the
+// question per distinct value, and the gap between the best and the worst
+// value; Flagged when the gap is over FairnessGap.
+type ParamFairness struct {
+	Param   string       `json:"param"`
+	Values  []ValueScore `json:"values"`
+	Gap     float64      `json:"gap"`
+	Flagged bool         `json:"flagged"`
+}
+
+// ValueScore is the mean score fraction of the students who drew one value.
+type ValueScore struct {
+	Value string  `json:"value"`
+	N     int     `json:"n"`
+	Mean  float64 `json:"mean"`
+}
+
+// Stats returns item statistics over the exam's graded (submitted or
+// closed) attempts. Overdue attempts are closed first.
+func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64) (*Stats, error) {
+	e, err := s.publishedExam(ctx, actor, examID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.load(ctx, e, false)
+	if err != nil {
+		return nil, err
+	}
+	// Graded attempts, in ID order, and their scores per question and part.
+	var ids []int64
+	for id, a := range d.attempts {
+		if a.Status != marksmith.AttemptOpen {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	row := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		row[id] = i
+	}
+	n := len(ids)
+	total := make([]float64, n)
+	qScore := map[int][]float64{}
+	type pk struct {
+		position int
+		part     string
+	}
+	pScore := map[pk][]float64{}
+	pMax := map[pk]float64{}
+	var partOrder []pk
+	for _, g := range d.grades {
+		i, ok := row[g.AttemptID]
+		if !ok {
+			continue
+		}
+		total[i] += g.Score
+		if qScore[g.Position] == nil {
+			qScore[g.Position] = make([]float64, n)
+		}
+		qScore[g.Position][i] += g.Score
+		k := pk{g.Position, g.Part}
+		if pScore[k] == nil {
+			pScore[k] = make([]float64, n)
+			partOrder = append(partOrder, k)
+		}
+		pScore[k][i] += g.Score
+		pMax[k] = max(pMax[k], g.Max)
+	}
+	st := &Stats{ExamID: e.ID, Summary: summarize(total, nil, examMax(e)), Questions: []QuestionStats{}}
+	for _, q := range e.Questions {
+		qs := QuestionStats{Position: q.Position, Template: q.TemplateID, Version: q.Version, Parts: []PartStats{}, Fairness: []ParamFairness{}}
+		scores := qScore[q.Position]
+		if scores == nil {
+			scores = make([]float64, n)
+		}
+		qs.Summary = summarize(scores, total, q.Marks)
+		for _, k := range partOrder {
+			if k.position == q.Position {
+				qs.Parts = append(qs.Parts, PartStats{Part: k.part, Summary: summarize(pScore[k], total, pMax[k])})
+			}
+		}
+		if n > 0 {
+			if qs.Fairness, err = s.fairness(ctx, d, q, scores, row); err != nil {
+				return nil, err
+			}
+		}
+		st.Questions = append(st.Questions, qs)
+	}
+	return st, nil
+}
+
+// fairness computes per-parameter fairness of one question from the
+// parameters stored in each graded attempt's paper.
+func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQuestion, scores []float64, row map[int64]int) ([]ParamFairness, error) {
+	t, err := s.loadTemplate(ctx, q.TemplateID, q.Version)
+	if err != nil {
+		return nil, err
+	}
+	var params []string
+	for _, p := range t.Generator().Params {
+		if p.Sampled() {
+			params = append(params, p.Name)
+		}
+	}
+	papers, err := s.exams.FindExamPapers(ctx, d.e.ID, q.Position)
+	if err != nil {
+		return nil, fmt.Errorf("exam %d question %d: papers: %w", d.e.ID, q.Position, err)
+	}
+	type acc struct {
+		n   int
+		sum float64
+	}
+	by := make([]map[string]*acc, len(params))
+	for i := range by {
+		by[i] = map[string]*acc{}
+	}
+	for _, p := range papers {
+		a := d.byUser[p.UserID]
+		if a == nil {
+			continue
+		}
+		i, ok := row[a.ID]
+		if !ok {
+			continue
+		}
+		v, err := decodeVariant(p)
+		if err != nil {
+			return nil, err
+		}
+		frac := 0.0
+		if q.Marks > 0 {
+			frac = scores[i] / q.Marks
+		}
+		for j, name := range params {
+			val, ok := v.Params[name]
+			if !ok {
+				continue
+			}
+			key := variants.Format(val)
+			c := by[j][key]
+			if c == nil {
+				c = &acc{}
+				by[j][key] = c
+			}
+			c.n++
+			c.sum += frac
+		}
+	}
+	out := []ParamFairness{}
+	for j, name := range params {
+		if len(by[j]) == 0 {
+			continue
+		}
+		pf := ParamFairness{Param: name}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for val, c := range by[j] {
+			m := round(c.sum / float64(c.n))
+			pf.Values = append(pf.Values, ValueScore{Value: val, N: c.n, Mean: m})
+			lo, hi = min(lo, m), max(hi, m)
+		}
+		slices.SortFunc(pf.Values, func(a, b ValueScore) int { return strings.Compare(a.Value, b.Value) })
+		pf.Gap = round(hi - lo)
+		pf.Flagged = pf.Gap > FairnessGap
+		out = append(out, pf)
+	}
+	return out, nil
+}
+
+// summarize describes scores out of maxScore; total, when given, is each
+// attempt's exam total for the discrimination index.
+func summarize(scores, total []float64, maxScore float64) Summary {
+	sm := Summary{N: len(scores), Max: round(maxScore), Histogram: histogram(scores, maxScore)}
+	if len(scores) == 0 {
+		return sm
+	}
+	var sum float64
+	for _, x := range scores {
+		sum += x
+	}
+	sm.Mean = round(sum / float64(len(scores)))
+	if maxScore > 0 {
+		sm.Difficulty = round(sm.Mean / maxScore)
+	}
+	if total != nil {
+		rest := make([]float64, len(scores))
+		for i := range scores {
+			rest[i] = total[i] - scores[i]
+		}
+		if r, ok := pearson(scores, rest); ok {
+			r = round(r)
+			sm.Discrimination = &r
+		}
+	}
+	return sm
+}
+
+// pearson returns the correlation of xs and ys; false when it is
+// undefined (fewer than 3 points or no spread in either).
+func pearson(xs, ys []float64) (float64, bool) {
+	n := float64(len(xs))
+	if len(xs) < 3 {
+		return 0, false
+	}
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/n, my/n
+	var sxy, sxx, syy float64
+	for i := range xs {
+		dx, dy := xs[i]-mx, ys[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx < 1e-12 || syy < 1e-12 {
+		return 0, false
+	}
+	return sxy / math.Sqrt(sxx*syy), true
+}
+
+// histogram counts scores in HistogramBins equal bins from 0 to maxScore.
+func histogram(scores []float64, maxScore float64) []Bin {
+	bins := make([]Bin, HistogramBins)
+	w := maxScore / HistogramBins
+	for i := range bins {
+		bins[i].From, bins[i].To = round(float64(i)*w), round(float64(i+1)*w)
+	}
+	if maxScore <= 0 {
+		return bins
+	}
+	for _, x := range scores {
+		i := int(math.Floor(x/w + 1e-9))
+		i = max(0, min(i, HistogramBins-1))
+		bins[i].Count++
+	}
+	return bins
+}
