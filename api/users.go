@@ -239,8 +239,8 @@ type rosterRow struct {
 	problems validationErrors
 }
 
-// rosterColumns are the columns a CSV roster may have.
-var rosterColumns = []string{"email", "name", "role", "student_key", "password"}
+// rosterColumns returns the columns a CSV roster may have.
+func rosterColumns() []string { return []string{"email", "name", "role", "student_key", "password"} }
 
 // handleImportUsers creates users from a roster: CSV (a header row naming
 // email, name and optionally role, student_key, password) or a JSON array
@@ -351,8 +351,8 @@ func parseCSVRoster(body []byte) ([]rosterRow, error) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch {
-		case !slices.Contains(rosterColumns, name):
-			problems.add(h, "unknown column %q (columns: %s)", h, strings.Join(rosterColumns, ", "))
+		case !slices.Contains(rosterColumns(), name):
+			problems.add(h, "unknown column %q (columns: %s)", h, strings.Join(rosterColumns(), ", "))
 		case hasIndex(col, name):
 			problems.add(name, "column %q appears twice", name)
 		default:
