@@ -122,6 +122,11 @@ func Load(name string, data []byte) (*Template, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	if err := t.gen.Prepare(); err != nil {
+		ps.add(root.get("params"), "params", "%s", firstLine(err.Error()))
+		return nil, ps.err()
+	}
+	c.checkFollows()
 	c.check(root)
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -444,6 +449,40 @@ func (c *compiler) constraints(n *node) {
 		}
 		if p := c.expr(at, field, src); p != nil {
 			c.t.gen.Constraints = append(c.t.gen.Constraints, variants.Constraint{Expr: p, Reason: reason})
+		}
+	}
+}
+
+// checkFollows rejects follow rules that read a constant: a stored paper
+// keeps only drawn and derived values.
+func (c *compiler) checkFollows() {
+	consts := map[string]bool{}
+	for _, p := range c.t.gen.Params {
+		if p.Kind == variants.Const {
+			consts[p.Name] = true
+		}
+	}
+	env := calc.Env{"ans": nil}
+	for k := range c.env {
+		env[k] = nil
+	}
+	for _, p := range c.t.parts {
+		if p.follow == "" {
+			continue
+		}
+		prog, err := calc.Compile(p.follow, env)
+		if err != nil {
+			continue // reported when the part was compiled
+		}
+		for _, name := range prog.Names() {
+			if !consts[name] {
+				continue
+			}
+			n := c.nodes[p.id]
+			if n != nil && n.get("answer") != nil {
+				n = n.get("answer").get("follow")
+			}
+			c.ps().add(n, "parts."+p.id+".answer.follow", "reads %s, a constant of the template; a follow rule may read drawn or derived values and ans", name)
 		}
 	}
 }

@@ -22,7 +22,7 @@ type Variant struct {
 	Canonical bool           `json:"canonical,omitempty"`
 	Title     string         `json:"title"`
 	Marks     float64        `json:"marks"`
-	Params    map[string]any `json:"params,omitempty"`
+	Params    map[string]any `json:"params,omitempty"` // drawn and derived values; constants are the template's
 	Stem      string         `json:"stem,omitempty"`
 	Parts     []PartVariant  `json:"parts"`
 }
@@ -74,8 +74,10 @@ func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 		Params:    make(map[string]any, len(env)),
 		Parts:     make([]PartVariant, len(t.parts)),
 	}
-	for k, x := range env {
-		v.Params[k] = x
+	for _, p := range t.gen.Params {
+		if p.Kind != variants.Const {
+			v.Params[p.Name] = env[p.Name]
+		}
 	}
 	if t.intro != nil {
 		s, err := t.intro.Render(env)

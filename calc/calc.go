@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 )
@@ -282,4 +283,28 @@ func SortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Names returns the names the expression reads from its environment, in
+// order of first use. Function names, predicate fields (.name) and # are
+// not included.
+func (p *Program) Names() []string {
+	c := &nameCollector{seen: map[string]bool{}}
+	node := p.prog.Node()
+	ast.Walk(&node, c)
+	return c.names
+}
+
+type nameCollector struct {
+	seen  map[string]bool
+	names []string
+}
+
+func (c *nameCollector) Visit(node *ast.Node) {
+	id, ok := (*node).(*ast.IdentifierNode)
+	if !ok || c.seen[id.Value] {
+		return
+	}
+	c.seen[id.Value] = true
+	c.names = append(c.names, id.Value)
 }

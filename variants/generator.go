@@ -14,6 +14,9 @@ import (
 	"github.com/marksmith/marksmith/calc"
 )
 
+// Program is a compiled expression.
+type Program = calc.Program
+
 // Kind is how a parameter gets its value.
 type Kind int
 
@@ -84,6 +87,94 @@ type Generator struct {
 	Canonical map[string]any
 	// MaxTries bounds rejection sampling; 0 means DefaultMaxTries.
 	MaxTries int
+
+	// after[i] lists the constraints that can be checked once parameter i
+	// is drawn (set by Prepare); nil means all are checked at the end.
+	after [][]int
+	// skip[i] is set for a derived parameter that a rejected draw need not
+	// compute: no later sample or shuffle reads it.
+	skip []bool
+}
+
+// Prepare readies the generator for fast drawing: parameters and sample
+// sources that depend on no drawn parameter are computed once, and each
+// constraint is checked as soon as the last parameter it reads is drawn, so
+// a hopeless draw is abandoned early. Call it once, before any draw.
+func (g *Generator) Prepare() error {
+	index := make(map[string]int, len(g.Params))
+	fixed := map[string]bool{}
+	env := map[string]any{}
+	for i := range g.Params {
+		p := &g.Params[i]
+		index[p.Name] = i
+		switch {
+		case p.Kind == Const:
+			fixed[p.Name] = true
+			env[p.Name] = p.Value
+		case p.Kind == Derived && readsOnly(p.Expr, index, fixed):
+			v, err := p.Expr.Run(env)
+			if err != nil {
+				return fmt.Errorf("parameter %s: %w", p.Name, err)
+			}
+			p.Kind, p.Value = Const, v
+			fixed[p.Name] = true
+			env[p.Name] = v
+		case (p.Kind == Sample || p.Kind == Shuffle) && p.From != nil && readsOnly(p.From, index, fixed):
+			src, err := p.source(env)
+			if err != nil {
+				return err
+			}
+			p.Values, p.From = src, nil
+		}
+	}
+	// A rejected draw still draws every later sampled parameter, so that the
+	// random stream is consumed exactly as if all were drawn; only derived
+	// values no later list depends on are skipped.
+	needed := map[string]bool{}
+	g.skip = make([]bool, len(g.Params))
+	for i := len(g.Params) - 1; i >= 0; i-- {
+		p := &g.Params[i]
+		var reads *Program
+		switch {
+		case p.From != nil:
+			reads = p.From
+		case p.Kind == Derived && needed[p.Name]:
+			reads = p.Expr
+		case p.Kind == Derived:
+			g.skip[i] = true
+		}
+		if reads != nil {
+			for _, n := range reads.Names() {
+				needed[n] = true
+			}
+		}
+	}
+	g.after = make([][]int, len(g.Params))
+	for ci, c := range g.Constraints {
+		last := -1
+		for _, name := range c.Expr.Names() {
+			if i, ok := index[name]; ok && i > last {
+				last = i
+			}
+		}
+		if last < 0 {
+			last = len(g.Params) - 1
+		}
+		if last >= 0 {
+			g.after[last] = append(g.after[last], ci)
+		}
+	}
+	return nil
+}
+
+// readsOnly reports whether prog reads no parameter outside fixed.
+func readsOnly(prog *Program, index map[string]int, fixed map[string]bool) bool {
+	for _, name := range prog.Names() {
+		if _, isParam := index[name]; isParam && !fixed[name] {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultMaxTries is the number of draws tried before a seed is declared to
@@ -158,29 +249,59 @@ func (g *Generator) Draw(seed uint64) (map[string]any, error) {
 // drawOnce fills env with one draw and returns the index of the first
 // constraint that failed, or -1 when all hold.
 func (g *Generator) drawOnce(r *rng, env map[string]any) (int, error) {
+	rejected := -1
 	for i := range g.Params {
 		p := &g.Params[i]
+		if rejected >= 0 && g.skip[i] {
+			continue
+		}
 		v, err := p.draw(r, env)
 		if err != nil {
 			return 0, err
 		}
 		env[p.Name] = v
+		if g.after == nil || rejected >= 0 {
+			continue
+		}
+		for _, ci := range g.after[i] {
+			ok, err := g.holds(ci, env)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				rejected = ci
+				break
+			}
+		}
+	}
+	if g.after != nil {
+		return rejected, nil
 	}
 	return g.check(env)
 }
 
+// holds evaluates constraint ci.
+func (g *Generator) holds(ci int, env map[string]any) (bool, error) {
+	c := g.Constraints[ci]
+	v, err := c.Expr.Run(env)
+	if err != nil {
+		return false, fmt.Errorf("constraint %q: %w", c.Expr.Source(), err)
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("constraint %q gave %v, not true or false", c.Expr.Source(), v)
+	}
+	return b, nil
+}
+
 // check returns the index of the first failing constraint, or -1.
 func (g *Generator) check(env map[string]any) (int, error) {
-	for i, c := range g.Constraints {
-		v, err := c.Expr.Run(env)
+	for i := range g.Constraints {
+		ok, err := g.holds(i, env)
 		if err != nil {
-			return 0, fmt.Errorf("constraint %q: %w", c.Expr.Source(), err)
+			return 0, err
 		}
-		b, ok := v.(bool)
 		if !ok {
-			return 0, fmt.Errorf("constraint %q gave %v, not true or false", c.Expr.Source(), v)
-		}
-		if !b {
 			return i, nil
 		}
 	}

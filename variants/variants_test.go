@@ -215,3 +215,31 @@ func TestFormatAndText(t *testing.T) {
 		t.Fatalf("two bad placeholders gave %v", errs)
 	}
 }
+
+// TestPrepareKeepsTheStream checks that the early-rejection and constant
+// folding of Prepare give exactly the draws of the plain generator.
+func TestPrepareKeepsTheStream(t *testing.T) {
+	plain := testGenerator(t)
+	plain.Params = append(plain.Params,
+		Param{Name: "pool", Kind: Derived, Expr: mustCompile(t, "c * 2", "c")},
+		Param{Name: "pick", Kind: Sample, From: mustCompile(t, "[pool, pool + 1, pool + 2]", "pool"), K: 2},
+		Param{Name: "e", Kind: Derived, Expr: mustCompile(t, "a + pick[0]", "a", "pick")},
+	)
+	plain.Constraints = append(plain.Constraints, Constraint{Expr: mustCompile(t, "a != 3", "a")}, Constraint{Expr: mustCompile(t, "e % 2 == 0", "e")})
+	prepared := testGenerator(t)
+	prepared.Params = append([]Param(nil), plain.Params...)
+	prepared.Constraints = plain.Constraints
+	if err := prepared.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if k := prepared.Params[7].Kind; k != Const {
+		t.Fatalf("pool was not folded to a constant: %v", k)
+	}
+	for seed := uint64(1); seed < 300; seed++ {
+		a, errA := plain.Draw(seed)
+		b, errB := prepared.Draw(seed)
+		if (errA == nil) != (errB == nil) || plain.Fingerprint(a) != prepared.Fingerprint(b) || a["e"] != b["e"] {
+			t.Fatalf("seed %d: plain %v (%v), prepared %v (%v)", seed, a, errA, b, errB)
+		}
+	}
+}
