@@ -49,6 +49,10 @@ type DB struct {
 	dialect string
 	logger  *slog.Logger
 
+	// migrations applies and reports the embedded migrations; it is safe
+	// for concurrent use.
+	migrations *goose.Provider
+
 	// Now returns the current time; Open sets it to time.Now.
 	Now func() time.Time
 }
@@ -117,6 +121,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, logger: logger, Now: time.Now}
+	if db.migrations, err = db.newProvider(); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
 	if err := db.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open %s database %s: %w", dialect, redact(dsn), err)
@@ -271,10 +279,10 @@ type MigrationState struct {
 	AppliedAt time.Time // zero when pending
 }
 
-// provider returns a goose provider over this database's embedded
+// newProvider returns a goose provider over this database's embedded
 // migrations. It uses no goose global state; on Postgres a session
 // advisory lock keeps two servers from migrating at once.
-func (db *DB) provider() (*goose.Provider, error) {
+func (db *DB) newProvider() (*goose.Provider, error) {
 	fsys, err := migrations.FS(db.dialect)
 	if err != nil {
 		return nil, err
@@ -307,10 +315,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // MigrateUp applies every pending migration and returns the versions applied.
 func (db *DB) MigrateUp(ctx context.Context) ([]int64, error) {
-	p, err := db.provider()
-	if err != nil {
-		return nil, err
-	}
+	p := db.migrations
 	res, err := p.Up(ctx)
 	var done []int64
 	for _, r := range res {
@@ -327,10 +332,7 @@ func (db *DB) MigrateUp(ctx context.Context) ([]int64, error) {
 // MigrateDown rolls back the most recent migration and returns its version,
 // or 0 when there was nothing to roll back.
 func (db *DB) MigrateDown(ctx context.Context) (int64, error) {
-	p, err := db.provider()
-	if err != nil {
-		return 0, err
-	}
+	p := db.migrations
 	r, err := p.Down(ctx)
 	if errors.Is(err, goose.ErrNoNextVersion) {
 		return 0, nil
@@ -344,10 +346,7 @@ func (db *DB) MigrateDown(ctx context.Context) (int64, error) {
 // MigrationStatus lists every known migration, oldest first, and whether
 // it is applied.
 func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
-	p, err := db.provider()
-	if err != nil {
-		return nil, err
-	}
+	p := db.migrations
 	var out []MigrationState
 	ok, err := db.hasTable(ctx, gooseTable)
 	if err != nil {
@@ -379,11 +378,7 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 // current when they are equal; a database ahead of the binary (current >
 // latest) was migrated by a newer release.
 func (db *DB) SchemaStatus(ctx context.Context) (current, latest int64, err error) {
-	p, err := db.provider()
-	if err != nil {
-		return 0, 0, err
-	}
-	srcs := p.ListSources()
+	srcs := db.migrations.ListSources()
 	latest = srcs[len(srcs)-1].Version
 	ok, err := db.hasTable(ctx, gooseTable)
 	if err != nil {
@@ -392,7 +387,8 @@ func (db *DB) SchemaStatus(ctx context.Context) (current, latest int64, err erro
 	if !ok {
 		return 0, latest, nil
 	}
-	current, err = p.GetDBVersion(ctx)
+	// GetVersions takes no lock, so probes never queue behind a migration.
+	current, _, err = db.migrations.GetVersions(ctx)
 	if err != nil {
 		return 0, latest, fmt.Errorf("%s schema status: %w", db.dialect, err)
 	}
