@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,6 +265,86 @@ func FuzzTolerance(f *testing.F) {
 		}
 		if tl.Decimals > 0 && roundPlaces(x, tl.Decimals) == roundPlaces(key, tl.Decimals) && m == noMatch {
 			t.Fatalf("%v rejected against %v though both round to %d places alike", x, key, tl.Decimals)
+		}
+	})
+}
+
+// patternCorpus are patterns of the kind rubrics use.
+var patternCorpus = []string{
+	`x\s*/\s*2`, `0\.5\s*\*?\s*x`,
+	`(approach|tend|converge|becom|close|similar|like)\w*\W+(to\W+)?(a\W+|the\W+)?relu`,
+	`(skip|shortcut|residual|identity)\W+(connection|mapping|link|path)s?`,
+	`\bV\b.{0,40}\bhard`, `[A-Z]{2,}\d`, `[^a-z ]+`, `\bMORE\s+(LEVELS|Values)`,
+	`β\s*=\s*0`, `ÉTÉ|straße`,
+	`\bmore\s+(quantization\s+|quantisation\s+)?(levels|values|bins|points|entries|codes|precision|resolution)`,
+	`(lower|less|smaller|reduc\w*|minimi[sz]\w*)\s+(the\s+)?(average\s+|mean\s+)?(quanti[sz]ation\s+|rounding\s+)?(error|loss|distortion)`,
+	`\bcloser\s+together|\bdensely|\bnon-?uniform`, `auxiliar(y|ies)\W+(classifier|loss|output|head)s?`, `[[:upper:]]x`, `\p{Lu}{2}`, `(?-i:ReLU)`, `Kelvin|SUM`,
+}
+
+// FuzzPattern checks that a rewritten case-insensitive pattern matches
+// exactly what the pattern with (?i) matches.
+func FuzzPattern(f *testing.F) {
+	for i, s := range []string{"It tends to the ReLU", "X / 2", "0.5*x", "Skip-Connections", "v is HARD", "AB1",
+		"MORE levels", "β = 0", "Less Quantisation ERROR", "NON-uniform", "Auxiliary Heads", "ÉTÉ", "Straße", "Ax", "ÀÉ", "RELU", "kelvin SUM"} {
+		f.Add(i, s)
+	}
+	type pair struct {
+		slow *regexp.Regexp
+		fast pattern
+	}
+	var pats []pair
+	for _, src := range patternCorpus {
+		fast, err := compilePattern(src, false)
+		if err != nil {
+			f.Fatal(err)
+		}
+		pats = append(pats, pair{regexp.MustCompile("(?i)" + src), fast})
+	}
+	f.Fuzz(func(t *testing.T, i int, in string) {
+		if strings.ContainsAny(in, "\u212a\u017f") {
+			return // K (Kelvin) and ſ fold to ASCII letters: a documented difference
+		}
+		p := pats[(i%len(pats)+len(pats))%len(pats)]
+		if got, want := p.fast.match(in, lowerASCII(in)), p.slow.MatchString(in); got != want {
+			t.Fatalf("pattern %q on %q: rewritten %v (%s), original %v", p.slow.String(), in, got, p.fast.re, want)
+		}
+	})
+}
+
+// FuzzPhraseIndex checks the one-pass phrase index against searching the
+// text for each phrase.
+func FuzzPhraseIndex(f *testing.F) {
+	for _, s := range []string{"vanishing gradients", "the embedding layer", "relu relu", "Embedding-Layer!", "a b c", ""} {
+		f.Add(s)
+	}
+	srcs := [][]string{{"embedding layer", "embeddings"}, {"vanishing gradient*", "gradient*"}, {"relu", "re lu"}, {"a", "a b", "b c d"}, {"layer"}}
+	var x phraseIndex
+	var groups [][]phrase
+	for g, list := range srcs {
+		var ps []phrase
+		for _, src := range list {
+			ph, err := newPhrase(src, false)
+			if err != nil {
+				f.Fatal(err)
+			}
+			x.add(ph, g)
+			ps = append(ps, ph)
+		}
+		groups = append(groups, ps)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		norm := normText(in, false)
+		got := x.find(norm)
+		var want uint64
+		for g, ps := range groups {
+			for _, ph := range ps {
+				if ph.in(norm) {
+					want |= 1 << g
+				}
+			}
+		}
+		if got != want {
+			t.Fatalf("find(%q) = %b; searching gives %b", norm, got, want)
 		}
 	})
 }

@@ -51,8 +51,9 @@ type part struct {
 	// text and essay
 	cs       bool
 	accept   []phrase
-	patterns []*regexp.Regexp
+	patterns []pattern
 	rubric   []criterion
+	index    phraseIndex // the accepted phrases and the rubric's
 
 	// sequence: the key, and its tokens boxed once
 	seq    []string
@@ -89,7 +90,7 @@ type criterion struct {
 	Criterion
 	name     string // the text, or the ID, for feedback
 	phrases  []phrase
-	patterns []*regexp.Regexp
+	patterns []pattern
 }
 
 // Compile validates specs and compiles them for grading. params are the
@@ -250,7 +251,7 @@ func (p *part) carryForward(r *Result, rs []Result, env map[string]any) {
 			return // an earlier answer is blank or unreadable: nothing to carry
 		}
 	}
-	out, err := p.follow.Run(env)
+	out, err := p.runFollow(env)
 	if err != nil || out == nil {
 		return
 	}
@@ -265,6 +266,18 @@ func (p *part) carryForward(r *Result, rs []Result, env map[string]any) {
 	if s := frac * fm; s > r.Score {
 		r.Score, r.Rule, r.Feedback = s, RuleECF, fbECF
 	}
+}
+
+// runFollow evaluates the follow expression; a failure of any kind,
+// even a panic inside the expression library, only means no carried-
+// forward credit.
+func (p *part) runFollow(env map[string]any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("follow %q: %v", p.follow.Source(), r)
+		}
+	}()
+	return p.follow.Run(env)
 }
 
 // fraction scores an answer against another key (a follow value): the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -77,16 +78,216 @@ func newPhrase(s string, cs bool) (phrase, error) {
 // in reports whether the phrase occurs in normalised text.
 func (ph phrase) in(norm string) bool { return strings.Contains(norm, string(ph)) }
 
+// maxCriteria bounds a rubric: phrase matches are kept as bit sets, bit 0
+// for the accepted phrasings of a text part and bit i+1 for criterion i.
+const maxCriteria = 63
+
+// phraseIndex finds which groups of phrases occur in a normalised text in
+// one pass over its words, rather than searching the text for every
+// phrase: phrases are indexed by their first word.
+type phraseIndex struct {
+	byFirst map[string][]phraseRef
+	prefix  []phraseRef // one-word prefix phrases ("gradient*"), searched for
+}
+
+// phraseRef is a phrase and the group (bit) it belongs to.
+type phraseRef struct {
+	ph    phrase
+	group uint
+}
+
+func (x *phraseIndex) add(ph phrase, group int) {
+	body := string(ph)[1:]
+	i := strings.IndexByte(body, ' ')
+	if i < 0 {
+		x.prefix = append(x.prefix, phraseRef{ph, uint(group)})
+		return
+	}
+	if x.byFirst == nil {
+		x.byFirst = map[string][]phraseRef{}
+	}
+	x.byFirst[body[:i]] = append(x.byFirst[body[:i]], phraseRef{ph, uint(group)})
+}
+
+// find returns the set of groups with a phrase in norm.
+func (x *phraseIndex) find(norm string) uint64 {
+	var found uint64
+	for _, r := range x.prefix {
+		if found&(1<<r.group) == 0 && r.ph.in(norm) {
+			found |= 1 << r.group
+		}
+	}
+	if len(x.byFirst) == 0 {
+		return found
+	}
+	for i := 0; i+1 < len(norm); {
+		j := strings.IndexByte(norm[i+1:], ' ')
+		if j < 0 {
+			break
+		}
+		for _, r := range x.byFirst[norm[i+1:i+1+j]] {
+			if found&(1<<r.group) == 0 && strings.HasPrefix(norm[i:], string(r.ph)) {
+				found |= 1 << r.group
+			}
+		}
+		i += 1 + j
+	}
+	return found
+}
+
+// pattern is a compiled accepted pattern. A case-insensitive pattern
+// without inline flags is rewritten to match ASCII-lower-cased text: its
+// ASCII literals are lower-cased and lose case folding, which Go's regexp
+// engine runs several times faster than folding each comparison.
+type pattern struct {
+	re    *regexp.Regexp
+	lower bool // match against lowerASCII(answer)
+	// need lists literals of which every match contains at least one;
+	// when the text has none of them the regexp is not run. nil: unknown.
+	need []string
+}
+
+// match reports whether the answer (raw, and ASCII-lower-cased) matches.
+func (pt *pattern) match(raw, lower string) bool {
+	text := raw
+	if pt.lower {
+		text = lower
+	}
+	if pt.need != nil {
+		found := false
+		for _, n := range pt.need {
+			if strings.Contains(text, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return pt.re.MatchString(text)
+}
+
+// maxNeed bounds the literals a prefilter checks.
+const maxNeed = 16
+
+// required returns literals of which every match of re contains at least
+// one, or nil when there is no such set (or it would be too large).
+func required(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || len(re.Rune) == 0 {
+			return nil
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// Any one part's set will do; take the one whose shortest
+		// literal is longest, the most selective.
+		var best []string
+		bestLen := 0
+		for _, sub := range re.Sub {
+			set := required(sub)
+			if set == nil {
+				continue
+			}
+			short := len(set[0])
+			for _, l := range set {
+				short = min(short, len(l))
+			}
+			if short > bestLen {
+				best, bestLen = set, short
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			set := required(sub)
+			if set == nil || len(all)+len(set) > maxNeed {
+				return nil
+			}
+			all = append(all, set...)
+		}
+		return all
+	}
+	return nil
+}
+
 // compilePattern compiles an accepted pattern, case-insensitive unless cs.
-func compilePattern(src string, cs bool) (*regexp.Regexp, error) {
-	if !cs {
-		src = "(?i)" + src
+func compilePattern(src string, cs bool) (pattern, error) {
+	if cs {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return pattern{}, fmt.Errorf("pattern %q: %w", src, err)
+		}
+		p := pattern{re: re}
+		if tree, err := syntax.Parse(src, syntax.Perl); err == nil {
+			p.need = required(tree)
+		}
+		return p, nil
 	}
-	re, err := regexp.Compile(src)
+	re, err := regexp.Compile("(?i)" + src)
 	if err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", src, err)
+		return pattern{}, fmt.Errorf("pattern %q: %w", src, err)
 	}
-	return re, nil
+	if strings.Contains(src, "(?") {
+		return pattern{re: re}, nil // inline flags may turn folding off
+	}
+	tree, err := syntax.Parse(src, syntax.Perl|syntax.FoldCase)
+	if err != nil {
+		return pattern{re: re}, nil
+	}
+	lowerLiterals(tree)
+	fast, err := regexp.Compile(tree.String())
+	if err != nil {
+		return pattern{re: re}, nil
+	}
+	return pattern{re: fast, lower: true, need: required(tree)}, nil
+}
+
+// lowerLiterals lower-cases the case-folded ASCII literals of a parsed
+// pattern and turns their folding off.
+func lowerLiterals(re *syntax.Regexp) {
+	if re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase != 0 {
+		ascii := true
+		for _, r := range re.Rune {
+			ascii = ascii && r < utf8.RuneSelf
+		}
+		if ascii {
+			for i, r := range re.Rune {
+				if 'A' <= r && r <= 'Z' {
+					re.Rune[i] = r + 'a' - 'A'
+				}
+			}
+			re.Flags &^= syntax.FoldCase
+		}
+	}
+	for _, sub := range re.Sub {
+		lowerLiterals(sub)
+	}
+}
+
+// lowerASCII lower-cases the ASCII letters of s, allocating only when s
+// has an upper-case one.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // compileText compiles the accepted phrasings and patterns of a text part.
@@ -113,6 +314,9 @@ func (p *part) compileText(s *Spec, forParse bool) error {
 	if forParse {
 		return nil
 	}
+	for _, ph := range p.accept {
+		p.index.add(ph, 0)
+	}
 	for _, src := range s.Patterns {
 		re, err := compilePattern(src, s.CaseSensitive)
 		if err != nil {
@@ -130,6 +334,9 @@ func (p *part) compileRubric(s *Spec, forParse bool) error {
 	}
 	if forParse {
 		return nil
+	}
+	if len(s.Rubric) > maxCriteria {
+		return fmt.Errorf("rubric: %d criteria; at most %d are allowed", len(s.Rubric), maxCriteria)
 	}
 	ids := map[string]bool{}
 	for i, c := range s.Rubric {
@@ -158,6 +365,7 @@ func (p *part) compileRubric(s *Spec, forParse bool) error {
 				return fmt.Errorf("rubric criterion %q: %w", name, err)
 			}
 			cr.phrases = append(cr.phrases, n)
+			p.index.add(n, i+1)
 		}
 		for _, src := range c.Patterns {
 			re, err := compilePattern(src, s.CaseSensitive)
@@ -171,16 +379,11 @@ func (p *part) compileRubric(s *Spec, forParse bool) error {
 	return nil
 }
 
-// matches reports whether text (raw, and normalised) matches any phrase
-// or pattern.
-func matches(raw, norm string, phrases []phrase, patterns []*regexp.Regexp) bool {
-	for _, ph := range phrases {
-		if ph.in(norm) {
-			return true
-		}
-	}
-	for _, re := range patterns {
-		if re.MatchString(raw) {
+// anyMatch reports whether an answer (raw, and ASCII-lower-cased) matches
+// any of patterns.
+func anyMatch(raw, lower string, patterns []pattern) bool {
+	for i := range patterns {
+		if patterns[i].match(raw, lower) {
 			return true
 		}
 	}
@@ -193,14 +396,15 @@ func matches(raw, norm string, phrases []phrase, patterns []*regexp.Regexp) bool
 // answers in ways no list foresees.
 func (p *part) scoreText(r *Result) {
 	raw := r.Answer.(string)
-	norm := normText(raw, p.cs)
-	if matches(raw, norm, p.accept, p.patterns) {
+	found := p.index.find(normText(raw, p.cs))
+	lower := lowerASCII(raw)
+	if found&1 != 0 || anyMatch(raw, lower, p.patterns) {
 		r.Score, r.Rule, r.Feedback = p.marks, RuleAccepted, fbAccepted
 		return
 	}
 	r.NeedsReview = true
 	if len(p.rubric) > 0 {
-		p.applyRubric(r, raw, norm)
+		p.applyRubric(r, raw, found, lower)
 		return
 	}
 	r.Rule, r.Feedback = RuleWrong, fbNotAccepted
@@ -210,13 +414,14 @@ func (p *part) scoreText(r *Result) {
 // reviewed.
 func (p *part) scoreEssay(r *Result) {
 	raw := r.Answer.(string)
-	p.applyRubric(r, raw, normText(raw, p.cs))
+	p.applyRubric(r, raw, p.index.find(normText(raw, p.cs)), lowerASCII(raw))
 	r.NeedsReview = true
 }
 
 // applyRubric sums the criteria the answer meets, capped at the part's
-// marks, and lists which were met.
-func (p *part) applyRubric(r *Result, raw, norm string) {
+// marks, and lists which were met. found is the set of criteria whose
+// phrases the answer contains (bit i+1 for criterion i).
+func (p *part) applyRubric(r *Result, raw string, found uint64, lower string) {
 	r.Rule = RuleRubric
 	if len(p.rubric) == 0 {
 		r.Feedback = fbReview
@@ -227,7 +432,7 @@ func (p *part) applyRubric(r *Result, raw, norm string) {
 	sum, size, nmet := 0.0, len(fbSuggested)+len(" Met: .")+len(" Not met: ."), 0
 	for i := range p.rubric {
 		c := &p.rubric[i]
-		m := matches(raw, norm, c.phrases, c.patterns)
+		m := found&(1<<(i+1)) != 0 || anyMatch(raw, lower, c.patterns)
 		met = append(met, m)
 		if m {
 			sum += c.Marks

@@ -1,6 +1,7 @@
 package grader
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,35 @@ func TestNormText(t *testing.T) {
 		if got := normText(tt.in, tt.cs); got != tt.want {
 			t.Errorf("normText(%q, %v) = %q; want %q", tt.in, tt.cs, got, tt.want)
 		}
+	}
+}
+
+func TestCompilePatternRewrite(t *testing.T) {
+	tests := []struct {
+		src   string
+		lower bool
+		want  string   // the rewritten pattern
+		need  []string // its prefilter
+	}{
+		{`ReLU\s+x`, true, `relu[\t\n\f\r ]+x`, []string{"relu"}},
+		{`\bV\b.{0,40}\bhard`, true, `(?-s:\bv\b.{0,40}\bhard)`, []string{"hard"}},
+		{`(skip|shortcut)\W+connections?`, true, "(s(?:kip|hortcut))[^0-9A-Z_a-z\u017f\u212a]+connections?", []string{"connection"}},
+		{`(skip|shortcut)\W+(a|b)`, true, "(s(?:kip|hortcut))[^0-9A-Z_a-z\u017f\u212a]+([ABab])", []string{"kip", "hortcut"}},
+		{`x*|y`, true, `x*|y`, nil},
+		{`(?-i:ReLU)`, false, `(?i)(?-i:ReLU)`, nil},
+		{`β`, true, `(?i:Β)`, nil}, // non-ASCII literals keep folding
+	}
+	for _, tt := range tests {
+		p, err := compilePattern(tt.src, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.lower != tt.lower || p.re.String() != tt.want || !reflect.DeepEqual(p.need, tt.need) {
+			t.Errorf("compilePattern(%q) = %q (lower %v, need %q); want %q (lower %v, need %q)",
+				tt.src, p.re.String(), p.lower, p.need, tt.want, tt.lower, tt.need)
+		}
+	}
+	if p, _ := compilePattern(`ReLU`, true); p.lower || p.re.MatchString("relu") {
+		t.Errorf("case-sensitive pattern rewritten: %q", p.re)
 	}
 }
