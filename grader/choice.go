@@ -18,8 +18,9 @@ const maxOptions = 64
 // built at compile time (2^8 answers), so grading allocates none.
 const maxSubsets = 8
 
-// compileOptions checks the options and key of a choice or multi part.
-func (p *part) compileOptions(s *Spec) error {
+// compileOptions checks the options and key of a choice or multi part;
+// forParse skips building the answers shared between gradings.
+func (p *part) compileOptions(s *Spec, forParse bool) error {
 	if len(s.Options) == 0 {
 		return errors.New("no options")
 	}
@@ -98,7 +99,7 @@ func (p *part) compileOptions(s *Spec) error {
 		return nil
 	}
 	p.keyMask = mask
-	if len(p.opts) <= maxSubsets {
+	if len(p.opts) <= maxSubsets && !forParse {
 		p.subsets = make([]any, 1<<len(p.opts))
 		for m := range p.subsets {
 			p.subsets[m] = p.idsOf(uint64(m))

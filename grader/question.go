@@ -97,7 +97,11 @@ type criterion struct {
 // variant's parameters, which follow expressions may use. Errors name the
 // part at fault.
 func Compile(specs []Spec, params map[string]any) (*Question, error) {
-	q := &Question{parts: make([]part, len(specs)), params: params}
+	q := &Question{parts: make([]part, len(specs)), params: make(map[string]any, len(params))}
+	for k, v := range params {
+		q.params[k] = v // a copy: the caller may reuse its map
+	}
+	params = q.params
 	index := make(map[string]int, len(specs))
 	for i := range specs {
 		id := specs[i].Part
@@ -150,6 +154,7 @@ func Compile(specs []Spec, params map[string]any) (*Question, error) {
 	return q, nil
 }
 
+// hasFollow reports whether any spec has a follow expression.
 func hasFollow(specs []Spec) bool {
 	for i := range specs {
 		if strings.TrimSpace(specs[i].Follow) != "" {
@@ -324,7 +329,7 @@ func (p *part) fraction(v, key any) (float64, bool) {
 	return 0, false
 }
 
-// followTypes are the answer types that may carry errors forward.
+// followType reports whether answers of type t may carry errors forward.
 func followType(t Type) bool {
 	switch t {
 	case Number, Integer, Choice, Sequence, Table:
@@ -429,7 +434,7 @@ func (p *part) compile(s *Spec, forParse bool) error {
 			p.places = roundPlaces(p.key, p.tol.Decimals)
 		}
 	case Choice, Multi:
-		err = p.compileOptions(s)
+		err = p.compileOptions(s, forParse)
 	case Text:
 		err = p.compileText(s, forParse)
 	case Essay:

@@ -287,3 +287,19 @@ func TestSpecJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileCopiesParams(t *testing.T) {
+	params := map[string]any{"k": 2}
+	specs := []Spec{
+		{Part: "a", Type: Number, Marks: 1, Key: 1.0},
+		{Part: "b", Type: Number, Marks: 1, Key: 2.0, Follow: "ans.a * k"},
+	}
+	q, err := Compile(specs, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params["k"] = 100 // the caller reuses its map
+	if r := q.Grade(map[string]string{"a": "3", "b": "6"})[1]; r.Rule != RuleECF {
+		t.Errorf("follow with k = 2 after the caller changed its map: %+v", r)
+	}
+}
