@@ -313,8 +313,6 @@ func parseNumber(s string, o *numOpts) (float64, string) {
 	}
 
 	// Mantissa: digits, at most one point, commas between groups of three.
-	var buf [72]byte
-	digits := buf[:0]
 	nd := 0
 	dot, comma := false, false
 	// For the fast path: up to 19 significant digits as an integer, and
@@ -329,7 +327,6 @@ mantissa:
 		c := s[i]
 		switch {
 		case '0' <= c && c <= '9':
-			digits = append(digits, c)
 			nd++
 			if !dot {
 				group++
@@ -356,7 +353,6 @@ mantissa:
 				return 0, msgCommas
 			}
 			dot = true
-			digits = append(digits, '.')
 		case c == ',':
 			if !o.thousands {
 				if nd > 0 {
@@ -376,6 +372,7 @@ mantissa:
 			break mantissa
 		}
 	}
+	mantEnd := i
 	if comma && !dot && group != 3 {
 		return 0, msgCommas
 	}
@@ -403,7 +400,7 @@ mantissa:
 		}
 	} else if !dot && !comma && i-mantStart == 2 && s[mantStart:i] == "10" {
 		if e, j, ok := powerAt(s, i); ok {
-			digits = append(digits[:0], '1')
+			mantStart, mantEnd = 0, 0 // the mantissa is 1
 			mant, sig, frac = 1, 1, 0
 			exp, i = e, j
 		}
@@ -464,6 +461,17 @@ tail:
 			f /= pow10[-e10]
 		}
 	} else {
+		// The digits without commas, then the exponent, for strconv.
+		var buf [80]byte
+		digits := buf[:0]
+		if mantEnd == 0 {
+			digits = append(digits, '1')
+		}
+		for k := mantStart; k < mantEnd; k++ {
+			if s[k] != ',' {
+				digits = append(digits, s[k])
+			}
+		}
 		digits = append(digits, 'e')
 		digits = strconv.AppendInt(digits, int64(exp+p10), 10)
 		var err error
