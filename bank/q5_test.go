@@ -197,6 +197,8 @@ func TestQ5GradeCanonical(t *testing.T) {
 		{"reference", "c", v.Parts[2].Answer.Reference, 4},
 		{"three ideas", "c", "It becomes a weighted average of the other words' embeddings, with softmax weights.", 3},
 		{"off topic", "c", "Dogs are animals.", 0},
+		{"restating the question earns nothing", "c", "After self-attention the embedding of dog changes.", 0},
+		{"keeps itself, moves towards the adjectives", "c", "Dog keeps most of its own embedding but moves towards big and black.", 3},
 	}
 	for _, tc := range tests {
 		rs, err := v.Grade(map[string]string{tc.part: tc.ans})
