@@ -119,6 +119,7 @@ func TestQ3GradeCanonical(t *testing.T) {
 		{"density and finer levels", "d", "Most weights are near zero, so the table gives more levels there.", 2},
 		{"one idea", "d", "Because weights cluster around 0.", 1},
 		{"off topic", "d", "It is faster to compute.", 0},
+		{"restating the question earns nothing", "d", "Because the weights follow a zero-centred normal distribution.", 0},
 	}
 	for _, tc := range tests {
 		rs, err := v.Grade(map[string]string{tc.part: tc.ans})

@@ -84,9 +84,9 @@ func TestQ4Canonical(t *testing.T) {
 
 func TestQ4DrawnKeys(t *testing.T) {
 	// Keys worked by hand from each seed's parameters:
-	// seed 1: 5120/3000 = 1.71; 5120·17920/(1500·23040) = 2.65.
-	// seed 3: 3072/600 = 5.12; 3072·8192/(300·11264) = 7.45.
-	// seed 2024: 4608/300 = 15.36; 4608·36864/(150·41472) = 27.31.
+	// seed 1: 4096/3000 = 1.37; 4096·16384/(1500·20480) = 2.18.
+	// seed 3: 8192/600 = 13.65; 8192·22016/(300·30208) = 19.90.
+	// seed 2024: 5120/300 = 17.07; 5120·20480/(150·25600) = 27.31.
 	tests := []struct {
 		seed         uint64
 		size         string
@@ -95,9 +95,9 @@ func TestQ4DrawnKeys(t *testing.T) {
 		wantA, wantB int
 	}{
 		{seed: 0, size: "70B", E: 5120, H: 13824, factor: 1000, natt: 4, nmlp: 2, wantA: 2, wantB: 3},
-		{seed: 1, size: "14B", E: 5120, H: 17920, factor: 1500, natt: 4, nmlp: 2, wantA: 1, wantB: 2},
-		{seed: 3, size: "3B", E: 3072, H: 8192, factor: 300, natt: 3, nmlp: 3, wantA: 5, wantB: 7},
-		{seed: 2024, size: "27B", E: 4608, H: 36864, factor: 150, natt: 3, nmlp: 2, wantA: 15, wantB: 27},
+		{seed: 1, size: "6B", E: 4096, H: 16384, factor: 1500, natt: 4, nmlp: 2, wantA: 1, wantB: 2},
+		{seed: 3, size: "65B", E: 8192, H: 22016, factor: 300, natt: 3, nmlp: 3, wantA: 13, wantB: 19},
+		{seed: 2024, size: "13B", E: 5120, H: 20480, factor: 150, natt: 3, nmlp: 2, wantA: 17, wantB: 27},
 	}
 	tp := q4Template(t)
 	for _, tc := range tests {
