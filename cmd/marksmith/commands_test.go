@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
 
 	"github.com/marksmith/marksmith/auth"
+	"github.com/marksmith/marksmith/migrations"
 	"github.com/marksmith/marksmith/storage"
 )
 
@@ -27,20 +31,25 @@ func runWithEnv(t *testing.T, environ map[string]string, args ...string) (string
 	return stdout.String(), err
 }
 
+// cliStep is one command of a scripted session and what it must print.
+type cliStep struct {
+	args  []string
+	want  []string // substrings of stdout, in order
+	err   string   // substring of the error; "" for success
+	check func(out string)
+}
+
 // TestMigrateAndUserCommands drives migrate and user on a SQLite file.
 func TestMigrateAndUserCommands(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "cli.db")
 	environ := map[string]string{"MARKSMITH_DATABASE_URL": dbPath}
 	created := regexp.MustCompile(`shown only now: (\S+)`)
+	latest := latestMigration(t)
+	of := fmt.Sprintf(" of %d", latest)
 	var password string
-	steps := []struct {
-		args  []string
-		want  []string // substrings of stdout, in order
-		err   string   // substring of the error; "" for success
-		check func(out string)
-	}{
-		{[]string{"migrate", "status"}, []string{"00001", "00001_init.sql", "pending", "schema at version 0 of 1 (stale: run marksmith migrate up)"}, "", nil},
-		{[]string{"migrate", "up"}, []string{"applied 00001", "sqlite schema at version 1 of 1"}, "", nil},
+	steps := []cliStep{
+		{[]string{"migrate", "status"}, []string{"00001", "00001_init.sql", "pending", "schema at version 0" + of + " (stale: run marksmith migrate up)"}, "", nil},
+		{[]string{"migrate", "up"}, []string{"applied 00001", fmt.Sprintf("applied %05d", latest), fmt.Sprintf("sqlite schema at version %d%s", latest, of)}, "", nil},
 		{[]string{"migrate", "up"}, []string{"nothing to apply"}, "", nil},
 		{[]string{"migrate", "status"}, []string{"00001_init.sql", "applied", "(current)"}, "", nil},
 		{[]string{"user", "create", "--email", "Ada@Uni.edu", "--name", "Ada L", "--role", "instructor"},
@@ -63,9 +72,11 @@ func TestMigrateAndUserCommands(t *testing.T) {
 		{[]string{"user", "password", "--email", "nobody@uni.edu"}, nil, `user "nobody@uni.edu" not found`, nil},
 		{[]string{"user", "frobnicate"}, nil, `unknown user command "frobnicate"`, nil},
 		{[]string{"migrate", "sideways"}, nil, `unknown migrate command "sideways"`, nil},
-		{[]string{"migrate", "down"}, []string{"rolled back 00001", "schema at version 0 of 1"}, "", nil},
-		{[]string{"migrate", "down"}, []string{"nothing to roll back"}, "", nil},
 	}
+	for v := latest; v > 0; v-- {
+		steps = append(steps, cliStep{[]string{"migrate", "down"}, []string{fmt.Sprintf("rolled back %05d", v), fmt.Sprintf("schema at version %d%s", v-1, of)}, "", nil})
+	}
+	steps = append(steps, cliStep{[]string{"migrate", "down"}, []string{"nothing to roll back"}, "", nil})
 	for _, step := range steps {
 		name := strings.Join(step.args, " ")
 		out, err := runWithEnv(t, environ, step.args...)
@@ -105,6 +116,24 @@ func TestMigrateAndUserCommands(t *testing.T) {
 			}
 		}
 	}
+}
+
+// latestMigration returns the number of the newest embedded migration.
+func latestMigration(t *testing.T) int {
+	t.Helper()
+	fsys, err := migrations.FS("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	n, err := strconv.Atoi(names[len(names)-1][:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // testPostgresURL creates a schema of its own for the test on the test
@@ -178,7 +207,7 @@ func TestServePostgres(t *testing.T) {
 		t.Fatalf("no admin password printed on Postgres:\n%s", s.stdout)
 	}
 	out, err := runWithEnv(t, map[string]string{"MARKSMITH_DATABASE_URL": dsn}, "migrate", "status")
-	if err != nil || !strings.Contains(out, "postgres schema at version 1 of 1 (current)") {
+	if want := fmt.Sprintf("postgres schema at version %d of %d (current)", latestMigration(t), latestMigration(t)); err != nil || !strings.Contains(out, want) {
 		t.Fatalf("migrate status = %v\n%s", err, out)
 	}
 }

@@ -58,6 +58,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer db.Close()
 	users := storage.NewUserService(db)
+	tokens := storage.NewTokenService(db)
 	templates := storage.NewTemplateService(db)
 	if cfg.SeedBank {
 		if err := seedBank(ctx, templates, db.Now(), logger); err != nil {
@@ -76,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	)
 	app := api.New(apiCfg, api.Deps{
 		Users:     users,
-		Tokens:    storage.NewTokenService(db),
+		Tokens:    tokens,
 		Templates: templates,
 		Logger:    logger,
 		Now:       time.Now,
@@ -95,6 +96,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go sweepRefreshTokens(sweepCtx, tokens, apiCfg.RefreshTTL, time.Hour, time.Now, logger)
 	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect())
 	fmt.Fprintf(stdout, "marksmith: serving on http://%s\n", displayAddr(ln.Addr()))
 
@@ -114,6 +118,29 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// sweepRefreshTokens deletes, at start and then every interval until ctx
+// ends, the refresh tokens that expired more than one refresh lifetime
+// ago. By then every token rotated from them has expired too, so reuse
+// detection loses nothing. Any number of instances may sweep at once.
+func sweepRefreshTokens(ctx context.Context, tokens *storage.TokenService, refreshTTL, interval time.Duration, now func() time.Time, logger *slog.Logger) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		n, err := tokens.DeleteExpiredRefreshTokens(ctx, now().Add(-refreshTTL))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("delete expired refresh tokens", "error", err.Error())
+		case n > 0:
+			logger.Info("deleted expired refresh tokens", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // displayAddr turns a listening address into one a browser can open.
