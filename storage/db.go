@@ -106,7 +106,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, fmt.Errorf("open %s database %s: %w", dialect, redact(dsn), err)
 	}
 	switch {
-	case dialect == DialectSQLite && strings.HasPrefix(target, ":memory:"):
+	case dialect == DialectSQLite && strings.HasPrefix(target, "file::memory:"):
 		// Each connection to :memory: is a database of its own.
 		sqlDB.SetMaxOpenConns(1)
 	case dialect == DialectSQLite:

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -98,6 +99,31 @@ type pgError string
 
 func (e pgError) Error() string    { return "pg error " + string(e) }
 func (e pgError) SQLState() string { return string(e) }
+
+// TestOpenSQLiteMemory checks that an in-memory database is one database
+// however many queries run: it lives on a single connection.
+func TestOpenSQLiteMemory(t *testing.T) {
+	db, err := Open(t.Context(), "sqlite::memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := db.SQLDB().Stats().MaxOpenConnections; got != 1 {
+		t.Fatalf("in-memory database allows %d connections, want 1", got)
+	}
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	users := NewUserService(db)
+	for i := range 3 {
+		if err := users.CreateUser(t.Context(), &marksmith.User{Email: fmt.Sprintf("m%d@x.org", i), Role: marksmith.RoleStudent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := users.CountUsers(t.Context()); err != nil || n != 3 {
+		t.Fatalf("CountUsers = %d, %v; want 3", n, err)
+	}
+}
 
 // TestQueryLogging checks that expected errors (a taken email, a missing
 // row) are not logged but real failures are.
