@@ -82,15 +82,21 @@ func lookupSuffix(s string) (int, bool) {
 	return 0, false
 }
 
-// spaceAt reports whether a space starts at s[i], and its width.
+// spaceAt reports the width of the white space starting at s[i], 0 if
+// none. It is small enough to be inlined; non-ASCII goes to uniSpaceAt.
 func spaceAt(s string, i int) int {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
-			return 1
-		}
-		return 0
+	if c := s[i]; c < utf8.RuneSelf {
+		return int(asciiSpace[c])
 	}
+	return uniSpaceAt(s, i)
+}
+
+// asciiSpace marks the ASCII white space characters.
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
+
+// uniSpaceAt reports the width of a non-ASCII space at s[i] (NBSP, thin
+// space, …), 0 if none.
+func uniSpaceAt(s string, i int) int {
 	r, w := utf8.DecodeRuneInString(s[i:])
 	if unicode.IsSpace(r) {
 		return w
@@ -116,11 +122,11 @@ func trimSpace(s string) string {
 	for len(s) > 0 {
 		c := s[len(s)-1]
 		if c < utf8.RuneSelf {
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
-				s = s[:len(s)-1]
-				continue
+			if asciiSpace[c] == 0 {
+				break
 			}
-			break
+			s = s[:len(s)-1]
+			continue
 		}
 		r, w := utf8.DecodeLastRuneInString(s)
 		if !unicode.IsSpace(r) {
