@@ -57,6 +57,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer db.Close()
+	// Take the port before anything is created, so that a port in use
+	// fails the start before a one-time password is printed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	users := storage.NewUserService(db)
 	tokens := storage.NewTokenService(db)
 	templates := storage.NewTemplateService(db)
@@ -90,10 +97,6 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Metrics: registry,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	sweepCtx, stopSweep := context.WithCancel(ctx)

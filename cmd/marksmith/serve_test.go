@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -108,7 +109,7 @@ func getJSON(t *testing.T, method, url, token, body string) (int, map[string]any
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -207,6 +208,11 @@ func TestServe(t *testing.T) {
 // listens.
 func TestServeRefuses(t *testing.T) {
 	dir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
 	for _, tc := range []struct {
 		name    string
 		environ map[string]string
@@ -222,6 +228,8 @@ func TestServeRefuses(t *testing.T) {
 		{"bad duration", map[string]string{"MARKSMITH_ACCESS_TTL": "soon"}, nil, `MARKSMITH_ACCESS_TTL="soon"`},
 		{"bad flag", nil, []string{"--body-limit", "-3"}, "body-limit"},
 		{"unknown database", map[string]string{"MARKSMITH_DATABASE_URL": "mysql://x"}, nil, "want postgres://"},
+		{"port in use", map[string]string{"MARKSMITH_DATABASE_URL": filepath.Join(dir, "e.db")},
+			[]string{"--addr", taken.Addr().String()}, "address already in use"},
 		{"stray argument", map[string]string{"MARKSMITH_DATABASE_URL": filepath.Join(dir, "d.db")}, []string{"now"}, "no arguments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
