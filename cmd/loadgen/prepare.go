@@ -152,7 +152,7 @@ func startStudent(ctx context.Context, c *client, examID int64, email, password 
 			ID int64 `json:"id"`
 		} `json:"attempt"`
 		Questions []struct {
-			Position int `json:"position"`
+			Question int `json:"question"`
 			Parts    []struct {
 				ID   string `json:"id"`
 				Type string `json:"type"`
@@ -165,7 +165,7 @@ func startStudent(ctx context.Context, c *client, examID int64, email, password 
 	st := &student{Email: email, Token: tok, Attempt: view.Attempt.ID}
 	for _, q := range view.Questions {
 		for _, p := range q.Parts {
-			st.Parts = append(st.Parts, part{Question: q.Position, ID: p.ID, Type: p.Type})
+			st.Parts = append(st.Parts, part{Question: q.Question, ID: p.ID, Type: p.Type})
 		}
 	}
 	if len(st.Parts) == 0 {

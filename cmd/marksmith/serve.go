@@ -17,6 +17,7 @@ import (
 	"github.com/marksmith/marksmith/api"
 	"github.com/marksmith/marksmith/auth"
 	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/exams"
 	"github.com/marksmith/marksmith/storage"
 )
 
@@ -67,6 +68,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	users := storage.NewUserService(db)
 	tokens := storage.NewTokenService(db)
 	templates := storage.NewTemplateService(db)
+	examStore := storage.NewExamService(db)
 	if cfg.SeedBank {
 		if err := seedBank(ctx, templates, db.Now(), logger); err != nil {
 			return err
@@ -86,6 +88,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Users:     users,
 		Tokens:    tokens,
 		Templates: templates,
+		Exams:     exams.New(examStore, users, templates, time.Now, logger),
+		ExamStore: examStore,
 		Logger:    logger,
 		Now:       time.Now,
 		Ready: func(ctx context.Context) error {

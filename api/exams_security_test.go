@@ -1,0 +1,170 @@
+package api
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/storage"
+)
+
+// publishedExam creates an instructor and a student, and an exam of the
+// instructor's on q7 for the student, published and open; it returns the
+// instructor's and student's tokens and the exam's id.
+func publishedExam(t *testing.T, h *harness, instructorEmail, studentEmail string) (prof, student string, examID int64) {
+	t.Helper()
+	admin := h.tokenFor(h.admin)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": instructorEmail, "name": "Prof", "role": "instructor", "password": testPassword}, 201, nil)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": studentEmail, "name": "Student", "password": testPassword}, 201, nil)
+	prof = h.login(instructorEmail, testPassword).AccessToken
+	student = h.login(studentEmail, testPassword).AccessToken
+	now := h.clock.Now()
+	var e marksmith.Exam
+	h.call("POST", "/api/v1/exams", prof, map[string]any{
+		"title": "Quiz of " + instructorEmail, "questions": []map[string]any{{"template": "dasc7606/q7"}, {"template": "dasc7606/q1"}},
+		"opens_at": now.Add(-time.Minute), "closes_at": now.Add(time.Hour), "roster": []string{studentEmail},
+		"feedback": map[string]string{"after_submit": "parts", "after_release": "parts"},
+	}, 201, &e)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/publish", e.ID), prof, nil, 200, nil)
+	return prof, student, e.ID
+}
+
+// TestExamRouteAccess calls every exam route as each role that its access
+// excludes, with a real exam and attempt behind it, and checks that the
+// role is refused before anything happens: 403 (401 without a token).
+// Students get 403 on every instructor route; instructors and admins on
+// the routes where a student takes an exam.
+func TestExamRouteAccess(t *testing.T) {
+	h := newExamHarness(t, storage.DialectSQLite)
+	prof, student, examID := publishedExam(t, h, "prof@example.edu", "sam@example.edu")
+	var view attemptResponse
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", examID), student, nil, 200, &view)
+	tokens := map[marksmith.Role]string{
+		marksmith.RoleStudent:    student,
+		marksmith.RoleInstructor: prof,
+		marksmith.RoleAdmin:      h.tokenFor(h.admin),
+	}
+	fill := strings.NewReplacer(":question", "1", ":part", "a")
+	checked := 0
+	for _, r := range h.srv.routes() {
+		if !strings.Contains(r.path, "/exams") && !strings.Contains(r.path, "/attempts") {
+			continue
+		}
+		id := examID
+		if strings.HasPrefix(r.path, "/api/v1/attempts/") {
+			id = view.Attempt.ID
+		}
+		path := strings.Replace(fill.Replace(r.path), ":id", fmt.Sprint(id), 1)
+		var body []byte
+		if r.method == "POST" || r.method == "PUT" {
+			body = []byte(`{}`)
+		}
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			if got := h.do(request{method: r.method, path: path, body: body}); got.status != 401 {
+				t.Errorf("anonymous: %d, want 401", got.status)
+			}
+			for _, role := range []marksmith.Role{marksmith.RoleStudent, marksmith.RoleInstructor, marksmith.RoleAdmin} {
+				if slices.Contains(r.access.roles, role) {
+					continue
+				}
+				checked++
+				got := h.do(request{method: r.method, path: path, token: tokens[role], body: body})
+				if got.status != 403 {
+					t.Errorf("%s: %d, want 403: %s", role, got.status, got.body)
+				}
+				if role == marksmith.RoleStudent {
+					if leaks := studentLeaks(got.body); len(leaks) > 0 {
+						t.Errorf("the refusal shows %v", leaks)
+					}
+				}
+			}
+		})
+	}
+	// 15 staff routes refused to students; 4 student routes to instructors and admins.
+	if checked != 15+2*4 {
+		t.Errorf("checked %d refusals, want %d: has the route table changed?", checked, 15+2*4)
+	}
+}
+
+// TestExamObjectAccess checks what the role check cannot: an instructor
+// reaches only their own exams and their attempts, a student only their
+// own attempt, and both get 404 (not 403), telling nothing of what exists.
+func TestExamObjectAccess(t *testing.T) {
+	h := newExamHarness(t, storage.DialectSQLite)
+	prof, sam, examID := publishedExam(t, h, "prof@example.edu", "sam@example.edu")
+	other, kim, otherExam := publishedExam(t, h, "other@example.edu", "kim@example.edu")
+	var samView, kimView attemptResponse
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", examID), sam, nil, 200, &samView)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", otherExam), kim, nil, 200, &kimView)
+	samAttempt, kimAttempt := samView.Attempt.ID, kimView.Attempt.ID
+
+	exam := func(id int64, tail string) string { return fmt.Sprintf("/api/v1/exams/%d%s", id, tail) }
+	attempt := func(id int64, tail string) string { return fmt.Sprintf("/api/v1/attempts/%d%s", id, tail) }
+	tests := []struct {
+		name, method, path, token string
+		body                      any
+		want                      int
+	}{
+		{"instructor reads own exam", "GET", exam(examID, ""), prof, nil, 200},
+		{"instructor reads another's exam", "GET", exam(otherExam, ""), prof, nil, 404},
+		{"instructor reads another's roster", "GET", exam(otherExam, "/roster"), prof, nil, 404},
+		{"instructor reads another's review queue", "GET", exam(otherExam, "/review"), prof, nil, 404},
+		{"instructor reads another's gradebook", "GET", exam(otherExam, "/gradebook"), prof, nil, 404},
+		{"instructor reads another's stats", "GET", exam(otherExam, "/stats"), prof, nil, 404},
+		{"instructor reads another's audit", "GET", exam(otherExam, "/audit"), prof, nil, 404},
+		{"instructor releases another's exam", "POST", exam(otherExam, "/release"), prof, nil, 404},
+		{"instructor deletes another's exam", "DELETE", exam(otherExam, ""), prof, nil, 404},
+		{"instructor reads another's student's attempt", "GET", attempt(kimAttempt, ""), prof, nil, 404},
+		{"instructor reads own student's attempt", "GET", attempt(samAttempt, ""), prof, nil, 200},
+		{"other instructor reads own student's attempt", "GET", attempt(kimAttempt, ""), other, nil, 200},
+		{"admin reads any exam", "GET", exam(otherExam, ""), h.tokenFor(h.admin), nil, 200},
+		{"admin reads any attempt", "GET", attempt(samAttempt, ""), h.tokenFor(h.admin), nil, 200},
+		{"student reads own attempt", "GET", attempt(samAttempt, ""), sam, nil, 200},
+		{"student reads another's attempt", "GET", attempt(kimAttempt, ""), sam, nil, 404},
+		{"student saves into another's attempt", "PUT", attempt(kimAttempt, "/answers/1/a"), sam, map[string]any{"answer": "A", "seq": 1}, 404},
+		{"student submits another's attempt", "POST", attempt(kimAttempt, "/submit"), sam, nil, 404},
+		{"student starts an exam not on their roster", "POST", exam(otherExam, "/attempts"), sam, nil, 404},
+		{"student reads a missing attempt", "GET", attempt(kimAttempt+100, ""), sam, nil, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := h.call(tt.method, tt.path, tt.token, tt.body, tt.want, nil)
+			if tt.token == sam || tt.token == kim {
+				if leaks := studentLeaks(resp.body); len(leaks) > 0 {
+					t.Errorf("a student's response shows %v", leaks)
+				}
+			}
+		})
+	}
+	// The student's own attempt, and their list of exams, show no key.
+	var mine myExamsResponse
+	h.call("GET", "/api/v1/me/exams", sam, nil, 200, &mine)
+	if len(mine.Exams) != 1 || mine.Exams[0].ID != examID {
+		t.Errorf("sam's exams: %+v", mine.Exams)
+	}
+	// After submitting under an after-submit policy of parts, grades are
+	// shown, never a key.
+	var sub attemptResponse
+	resp := h.call("POST", attempt(samAttempt, "/submit"), sam, nil, 200, &sub)
+	if leaks := studentLeaks(resp.body); len(leaks) > 0 {
+		t.Errorf("submitted attempt shows %v", leaks)
+	}
+	if len(sub.Questions) == 0 || len(sub.Questions[0].Grades) == 0 {
+		t.Errorf("no grades after submit under a parts policy: %+v", sub.Questions)
+	}
+}
+
+// TestExamsNotConfigured checks that a server built without the exam
+// service answers the exam routes with 503, in the error shape.
+func TestExamsNotConfigured(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/api/v1/exams", "/api/v1/exams/1"} {
+		resp := h.do(request{method: "GET", path: path, token: h.tokenFor(h.instructor)})
+		if resp.status != 503 || resp.err(t).Code != marksmith.EUNAVAILABLE {
+			t.Errorf("GET %s: %d %s", path, resp.status, resp.body)
+		}
+	}
+}
