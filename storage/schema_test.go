@@ -27,11 +27,14 @@ func describeSchema(t *testing.T, db *DB) []string {
 	}
 	switch db.Dialect() {
 	case DialectPostgres:
-		var cols []struct{ TableName, ColumnName, DataType, IsNullable string }
-		check(g.Raw(`SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+		var cols []struct {
+			TableName, ColumnName, DataType, IsNullable string
+			ColumnDefault                               *string
+		}
+		check(g.Raw(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name <> ?`, gooseTable).Scan(&cols).Error)
 		for _, c := range cols {
-			add("%s column %s %s%s", c.TableName, c.ColumnName, normType(c.DataType), nullText(c.IsNullable == "NO"))
+			add("%s column %s %s%s%s", c.TableName, c.ColumnName, normType(c.DataType), nullText(c.IsNullable == "NO"), defaultText(c.ColumnDefault))
 		}
 		var idx []struct {
 			TableName, IndexName, Columns string
@@ -74,11 +77,12 @@ func describeSchema(t *testing.T, db *DB) []string {
 				Name, Type string
 				Notnull    bool
 				Pk         int
+				DfltValue  *string
 			}
-			check(g.Raw(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`, table).Scan(&cols).Error)
+			check(g.Raw(`SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?)`, table).Scan(&cols).Error)
 			var pk []string
 			for _, c := range cols {
-				add("%s column %s %s%s", table, c.Name, normType(c.Type), nullText(c.Notnull || c.Pk > 0))
+				add("%s column %s %s%s%s", table, c.Name, normType(c.Type), nullText(c.Notnull || c.Pk > 0), defaultText(c.DfltValue))
 				if c.Pk > 0 {
 					pk = append(pk, fmt.Sprintf("%d:%s", c.Pk, c.Name))
 				}
@@ -140,6 +144,19 @@ func normType(t string) string {
 	return "unknown type " + t
 }
 
+// defaultText writes a column default the same way for both dialects:
+// lower-cased, without Postgres's casts ('x'::text) or identity sequence.
+func defaultText(d *string) string {
+	if d == nil || strings.HasPrefix(*d, "nextval(") {
+		return ""
+	}
+	v := strings.ToLower(*d)
+	if i := strings.Index(v, "::"); i >= 0 {
+		v = v[:i]
+	}
+	return " default " + v
+}
+
 // normExpr lower-cases a key list and removes spaces.
 func normExpr(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "") }
 
@@ -184,6 +201,7 @@ func TestSchemasMatch(t *testing.T) {
 		"users index users_email_key unique (lower(email))",
 		"users primary key (id)",
 		"users column email text not null",
+		"users column disabled boolean not null default false",
 		"refresh_tokens column used_at timestamp null",
 		"refresh_tokens index refresh_tokens_hash_key unique (hash)",
 		"refresh_tokens index refresh_tokens_family_idx (family)",
