@@ -243,12 +243,13 @@ func compilePattern(src string, cs bool) (pattern, error) {
 	if err != nil {
 		return pattern{re: re}, nil
 	}
+	// The (?i) regexp matches the ASCII-lower-cased answer just as it
+	// matches the raw one, and the lowered literals it requires give a cheap
+	// prefilter. (Printing the folded tree back into a simpler regexp would
+	// be faster to run but costs milliseconds to build, which a template
+	// with many variants cannot afford.)
 	lowerLiterals(tree)
-	fast, err := regexp.Compile(tree.String())
-	if err != nil {
-		return pattern{re: re}, nil
-	}
-	return pattern{re: fast, lower: true, need: required(tree)}, nil
+	return pattern{re: re, lower: true, need: required(tree)}, nil
 }
 
 // lowerLiterals lower-cases the case-folded ASCII literals of a parsed

@@ -146,20 +146,22 @@ func TestNormText(t *testing.T) {
 	}
 }
 
+// TestCompilePatternRewrite checks the prefilter a case-insensitive
+// pattern gets, and that it matches the lower-cased answer.
 func TestCompilePatternRewrite(t *testing.T) {
 	tests := []struct {
 		src   string
 		lower bool
-		want  string   // the rewritten pattern
+		want  string   // the compiled pattern
 		need  []string // its prefilter
 	}{
-		{`ReLU\s+x`, true, `relu[\t\n\f\r ]+x`, []string{"relu"}},
-		{`\bV\b.{0,40}\bhard`, true, `(?-s:\bv\b.{0,40}\bhard)`, []string{"hard"}},
-		{`(skip|shortcut)\W+connections?`, true, "(s(?:kip|hortcut))[^0-9A-Z_a-z\u017f\u212a]+connections?", []string{"connection"}},
-		{`(skip|shortcut)\W+(a|b)`, true, "(s(?:kip|hortcut))[^0-9A-Z_a-z\u017f\u212a]+([ABab])", []string{"kip", "hortcut"}},
-		{`x*|y`, true, `x*|y`, nil},
+		{`ReLU\s+x`, true, `(?i)ReLU\s+x`, []string{"relu"}},
+		{`\bV\b.{0,40}\bhard`, true, `(?i)\bV\b.{0,40}\bhard`, []string{"hard"}},
+		{`(skip|shortcut)\W+connections?`, true, `(?i)(skip|shortcut)\W+connections?`, []string{"connection"}},
+		{`(skip|shortcut)\W+(a|b)`, true, `(?i)(skip|shortcut)\W+(a|b)`, []string{"kip", "hortcut"}},
+		{`x*|y`, true, `(?i)x*|y`, nil},
 		{`(?-i:ReLU)`, false, `(?i)(?-i:ReLU)`, nil},
-		{`β`, true, `(?i:Β)`, nil}, // non-ASCII literals keep folding
+		{`β`, true, `(?i)β`, nil}, // non-ASCII literals keep folding
 	}
 	for _, tt := range tests {
 		p, err := compilePattern(tt.src, false)
