@@ -22,6 +22,9 @@ func newClient(cfg *config) (*client, error) {
 	tr.MaxIdleConns = cfg.Students + 8
 	tr.MaxIdleConnsPerHost = cfg.Students + 8
 	tr.Proxy = nil // loopback: never through a proxy
+	// Close idle connections before the server does (its read timeout,
+	// 15 s by default), so none is reused just as the server drops it.
+	tr.IdleConnTimeout = 10 * time.Second
 	return &client{base: strings.TrimRight(cfg.URL, "/"), http: &http.Client{Transport: tr, Timeout: cfg.Timeout}}, nil
 }
 

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/api"
+	"github.com/marksmith/marksmith/auth"
+	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/exams"
+	"github.com/marksmith/marksmith/storage"
+)
+
+// TestRunAgainstServer runs the whole load generator against a server on a
+// loopback port over a fresh SQLite file with the built-in bank: it must
+// prepare the exam, save without errors, and stop at its request budget.
+func TestRunAgainstServer(t *testing.T) {
+	ctx := t.Context()
+	db, err := storage.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "load.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	users, templates, store := storage.NewUserService(db), storage.NewTemplateService(db), storage.NewExamService(db)
+	builtin, err := bank.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range builtin {
+		if err := templates.CreateTemplateVersion(ctx, &marksmith.TemplateVersion{TemplateID: b.ID, Title: b.Title, Marks: b.Marks,
+			Tags: b.Tags, Format: b.Format, Source: string(b.Source), Builtin: true, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cheap := &auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	hash, err := auth.HashPasswordParams("admin password", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.CreateUser(ctx, &marksmith.User{Email: "admin@localhost", Name: "Admin", Role: marksmith.RoleAdmin, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	app := api.New(api.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, api.Deps{
+		Users: users, Tokens: storage.NewTokenService(db), Templates: templates,
+		Exams: exams.New(store, users, templates, time.Now, nil), ExamStore: store,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- api.Serve(sctx, app, ln, 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+
+	var out, errOut bytes.Buffer
+	env := func(k string) string {
+		if k == "LOADGEN_ADMIN_PASSWORD" {
+			return "admin password"
+		}
+		return ""
+	}
+	args := []string{"-url", "http://" + ln.Addr().String(), "-students", "3", "-duration", "30s", "-requests", "60", "-prefix", "t"}
+	if err := run(ctx, args, &out, &errOut, env); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	report := out.String()
+	for _, want := range []string{"students      3 ", "saves         60 in", "stored        60 (not stored: 0)", "errors        0"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	m := regexp.MustCompile(`throughput    (\d+) saves/s`).FindStringSubmatch(report)
+	if m == nil {
+		t.Fatalf("no throughput in:\n%s", report)
+	}
+	if n, _ := strconv.Atoi(m[1]); n <= 0 {
+		t.Errorf("throughput %d", n)
+	}
+	// The saves are on the server: each student's attempt holds answers.
+	list, _, err := store.FindExams(ctx, marksmith.ExamFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("exams: %v %v", list, err)
+	}
+	attempts, err := store.FindAttempts(ctx, list[0].ID)
+	if err != nil || len(attempts) != 3 {
+		t.Fatalf("attempts: %v %v", attempts, err)
+	}
+	for _, a := range attempts {
+		answers, err := store.FindAnswers(ctx, a.ID)
+		if err != nil || len(answers) == 0 {
+			t.Errorf("attempt %d: %d answers, %v", a.ID, len(answers), err)
+		}
+	}
+}
