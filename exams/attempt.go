@@ -466,11 +466,11 @@ func (s *Service) closeOverdueOf(ctx context.Context, e *marksmith.Exam, now tim
 		if !overdue(e, a, now) {
 			continue
 		}
-		closed, err := s.closeAttempt(ctx, e, a, now, marksmith.AttemptClosed)
+		_, ours, err := s.closeAttemptBy(ctx, e, a, now, marksmith.AttemptClosed)
 		if err != nil {
 			return n, err
 		}
-		if closed.Status == marksmith.AttemptClosed && closed.SubmittedAt != nil && closed.SubmittedAt.Equal(now) {
+		if ours {
 			n++
 		}
 	}
@@ -478,29 +478,40 @@ func (s *Service) closeOverdueOf(ctx context.Context, e *marksmith.Exam, now tim
 }
 
 // closeAttempt grades an open attempt with its saved answers and stores
-// it with status (submitted or closed). A closed attempt's end is its
-// deadline plus grace; it is late when it ends, or an answer was saved,
+// it with status (submitted or closed). The attempt ends now, or for an
+// attempt the server closes, when its grace ran out if that was earlier.
+// It is late when submitted after the deadline or when an answer was saved
 // after the deadline. When someone else closed it first, the stored
 // attempt is returned.
 func (s *Service) closeAttempt(ctx context.Context, e *marksmith.Exam, a *marksmith.Attempt, now time.Time, status marksmith.AttemptStatus) (*marksmith.Attempt, error) {
+	closed, _, err := s.closeAttemptBy(ctx, e, a, now, status)
+	return closed, err
+}
+
+// closeAttemptBy is closeAttempt that also reports whether this call
+// closed the attempt (rather than someone else first).
+func (s *Service) closeAttemptBy(ctx context.Context, e *marksmith.Exam, a *marksmith.Attempt, now time.Time, status marksmith.AttemptStatus) (*marksmith.Attempt, bool, error) {
 	answers, err := s.exams.FindAnswers(ctx, a.ID)
 	if err != nil {
-		return nil, fmt.Errorf("close attempt %d: answers: %w", a.ID, err)
+		return nil, false, fmt.Errorf("close attempt %d: answers: %w", a.ID, err)
 	}
 	papers, err := s.exams.FindPapers(ctx, a.ExamID, a.UserID)
 	if err != nil {
-		return nil, fmt.Errorf("close attempt %d: papers: %w", a.ID, err)
+		return nil, false, fmt.Errorf("close attempt %d: papers: %w", a.ID, err)
 	}
 	g := newGrading(s, e)
 	grades, err := g.gradeAttempt(ctx, a, papers, answers, now)
 	if err != nil {
-		return nil, fmt.Errorf("close attempt %d: %w", a.ID, err)
+		return nil, false, fmt.Errorf("close attempt %d: %w", a.ID, err)
 	}
 	closed := *a
 	closed.Status = status
 	end := now
+	if g := graceUntil(e, a); status == marksmith.AttemptClosed && g.Before(now) {
+		end = g
+	}
 	closed.SubmittedAt = &end
-	late := now.After(a.DeadlineAt)
+	late := status == marksmith.AttemptSubmitted && now.After(a.DeadlineAt)
 	for _, ans := range answers {
 		if ans.SavedAt.After(a.DeadlineAt) {
 			late = true
@@ -513,13 +524,13 @@ func (s *Service) closeAttempt(ctx context.Context, e *marksmith.Exam, a *marksm
 		if isCode(err, marksmith.ECONFLICT) {
 			stored, ferr := s.exams.FindAttemptByID(ctx, a.ID)
 			if ferr != nil {
-				return nil, fmt.Errorf("close attempt %d: %w", a.ID, ferr)
+				return nil, false, fmt.Errorf("close attempt %d: %w", a.ID, ferr)
 			}
-			return stored, nil
+			return stored, false, nil
 		}
-		return nil, fmt.Errorf("close attempt %d: %w", a.ID, err)
+		return nil, false, fmt.Errorf("close attempt %d: %w", a.ID, err)
 	}
-	return &closed, nil
+	return &closed, true, nil
 }
 
 // view builds the AttemptView of a for viewer.

@@ -53,7 +53,9 @@ func TestCreateExam(t *testing.T) {
 		{"no questions", func(in *ExamInput) { in.Questions = nil }, marksmith.EINVALID, []string{"questions"}},
 		{"unknown template", func(in *ExamInput) { in.Questions = []QuestionInput{{Template: "test/none"}} },
 			marksmith.EINVALID, []string{"questions[0].template"}},
-		{"unknown version", func(in *ExamInput) { in.Questions = []QuestionInput{{Template: "test/wide"}, {Template: "test/area", Version: 9}} },
+		{"unknown version", func(in *ExamInput) {
+			in.Questions = []QuestionInput{{Template: "test/wide"}, {Template: "test/area", Version: 9}}
+		},
 			marksmith.EINVALID, []string{"questions[1].template"}},
 		{"negative marks", func(in *ExamInput) { in.Questions = []QuestionInput{{Template: "test/wide", Marks: -2}} },
 			marksmith.EINVALID, []string{"questions[0].marks"}},

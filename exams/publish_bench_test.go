@@ -1,0 +1,234 @@
+package exams
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/storage"
+	"github.com/marksmith/marksmith/variants"
+)
+
+// defaultTestPostgres is the Postgres tests use unless
+// MARKSMITH_TEST_POSTGRES names another.
+const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// openPostgres opens a fresh schema of the test Postgres, dropped when the
+// test ends. Without Postgres it skips, or fails when CI=true.
+func openPostgres(t testing.TB) *storage.DB {
+	t.Helper()
+	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
+	if base == "" {
+		base = defaultTestPostgres
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	admin, err := sql.Open("pgx", base)
+	if err == nil {
+		err = admin.PingContext(ctx)
+	}
+	if err != nil {
+		if admin != nil {
+			admin.Close()
+		}
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("postgres not reachable (required when CI=true): %v", err)
+		}
+		t.Skipf("postgres not reachable: %v (set MARKSMITH_TEST_POSTGRES)", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "marksmith_exams_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := storage.Open(t.Context(), u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// addStudents inserts n students (bench0001@example.org, …) in one statement.
+func addStudents(t testing.TB, db *storage.DB, n int) []int64 {
+	t.Helper()
+	ctx := t.Context()
+	_, err := db.SQLDB().ExecContext(ctx, `INSERT INTO users (email, name, role, student_key, password_hash, created_at, updated_at)
+		SELECT 'bench' || lpad(i::text, 5, '0') || '@example.org', 'Student ' || i, 'student', '3035' || lpad(i::text, 6, '0'), 'x', now(), now()
+		FROM generate_series(1, $1) AS i`, n)
+	if err != nil {
+		t.Fatalf("add students: %v", err)
+	}
+	rows, err := db.SQLDB().QueryContext(ctx, `SELECT id FROM users WHERE email LIKE 'bench%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// BenchmarkPublish10k publishes the built-in paper to 10,000 students on
+// Postgres, and for comparison generates the same papers without storing
+// them, on one goroutine and on the publish's workers. Run it with
+//
+//	go test ./exams -run '^$' -bench Publish10k -benchtime 1x
+func BenchmarkPublish10k(b *testing.B) {
+	const n = 10000
+	db := openPostgres(b)
+	h := setupHarness(b, db, 0)
+	ids := addStudents(b, db, n)
+	ts := h.storeBuiltin(b)
+	ctx := b.Context()
+	var questions []QuestionInput
+	for _, tp := range ts {
+		questions = append(questions, QuestionInput{Template: tp.ID})
+	}
+	b.Logf("%d students × %d built-in questions", len(ids), len(questions))
+	newExam := func(b *testing.B) *marksmith.Exam {
+		seed := uint64(20250519)
+		in := h.input(0)
+		in.Seed, in.Questions, in.ShuffleQuestions, in.ShuffleOptions = &seed, questions, true, true
+		e, err := h.svc.CreateExam(ctx, h.instructor, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := h.exams.SetRoster(ctx, e.ID, ids); err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+
+	b.Run("publish", func(b *testing.B) {
+		var papers int
+		for b.Loop() {
+			b.StopTimer()
+			e := newExam(b)
+			b.StartTimer()
+			rep, err := h.svc.Publish(ctx, h.instructor, e.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			papers = rep.Papers
+		}
+		b.ReportMetric(float64(papers)*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+	})
+
+	roster, err := h.exams.FindRoster(ctx, newExam(b).ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newExam(b)
+	qs, err := h.svc.loadQuestions(ctx, e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("generate-parallel", func(b *testing.B) {
+		for b.Loop() {
+			for _, q := range qs {
+				q.seen, q.exhausted = map[string]struct{}{}, false
+			}
+			for lo := 0; lo < n; lo += DefaultBatchSize {
+				if _, err := h.svc.generateBatch(e, qs, roster[lo:min(lo+DefaultBatchSize, n)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*len(qs))*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+	})
+	// Storing alone: the papers of the first batch, their JSON reused for
+	// every later batch, saved batch by batch as Publish does.
+	sample, err := h.svc.generateBatch(e, qs, roster[:DefaultBatchSize])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("store-only", func(b *testing.B) {
+		var bytes int
+		for b.Loop() {
+			b.StopTimer()
+			target := newExam(b)
+			b.StartTimer()
+			bytes = 0
+			for lo := 0; lo < n; lo += DefaultBatchSize {
+				batch := make([]*marksmith.Paper, 0, len(sample))
+				for _, p := range sample {
+					c := *p
+					c.ExamID, c.UserID = target.ID, roster[lo+int(p.UserID-roster[0].ID)].ID
+					bytes += len(c.Variant)
+					batch = append(batch, &c)
+				}
+				if err := h.exams.SavePapers(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(n*len(qs))*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+		b.ReportMetric(float64(bytes)/float64(n*len(qs)), "bytes/paper")
+	})
+	b.Run("generate-serial", func(b *testing.B) {
+		for b.Loop() {
+			for _, u := range roster {
+				for _, tp := range ts {
+					v, err := tp.Variant(variants.Seed(e.Seed, studentKey(u), tp.ID))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := json.Marshal(v); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		b.ReportMetric(float64(n*len(ts))*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+	})
+	// Per template, to show where generation time goes.
+	for _, tp := range ts {
+		b.Run("variant/"+tp.ID, func(b *testing.B) {
+			i := uint64(0)
+			for b.Loop() {
+				i++
+				if _, err := tp.Variant(variants.Seed(1, fmt.Sprint(i), tp.ID)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
