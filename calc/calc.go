@@ -75,7 +75,25 @@ func envTypes(env map[string]any) types.Map {
 // Run evaluates the program against env and normalises the result (see
 // Normalize).
 func (p *Program) Run(env map[string]any) (any, error) {
-	out, err := expr.Run(p.prog, env)
+	return p.RunWith(nil, env)
+}
+
+// Runner evaluates programs one after another, reusing the virtual
+// machine's memory between them. It is not safe for concurrent use: give
+// each goroutine its own.
+type Runner struct {
+	vm vm.VM
+}
+
+// RunWith evaluates the program on r's machine (a fresh one when r is nil).
+func (p *Program) RunWith(r *Runner, env map[string]any) (any, error) {
+	var out any
+	var err error
+	if r == nil {
+		out, err = expr.Run(p.prog, env)
+	} else {
+		out, err = r.vm.Run(p.prog, env)
+	}
 	if err != nil {
 		return nil, &Error{Src: p.src, Err: err}
 	}
@@ -96,75 +114,104 @@ func (e *Error) Unwrap() error { return e.Err }
 // Normalize converts a value to the core's canonical forms: every Go integer
 // kind becomes int, every float becomes float64 (integral floats stay
 // float64), slices become []any with normalised elements, maps become
-// map[string]any. Other values are returned as they are.
+// map[string]any. Other values are returned as they are. A list or map that
+// is already in canonical form is returned itself, not copied.
 func Normalize(v any) any {
+	out, _ := normalize(v)
+	return out
+}
+
+// normalize returns the canonical form of v and whether it differs from v.
+func normalize(v any) (any, bool) {
 	switch x := v.(type) {
 	case nil, bool, string, int, float64:
-		return x
+		return x, false
 	case int8:
-		return int(x)
+		return int(x), true
 	case int16:
-		return int(x)
+		return int(x), true
 	case int32:
-		return int(x)
+		return int(x), true
 	case int64:
-		return int(x)
+		return int(x), true
 	case uint:
-		return int(x)
+		return int(x), true
 	case uint8:
-		return int(x)
+		return int(x), true
 	case uint16:
-		return int(x)
+		return int(x), true
 	case uint32:
-		return int(x)
+		return int(x), true
 	case uint64:
-		return int(x)
+		return int(x), true
 	case float32:
-		return float64(x)
+		return float64(x), true
 	case []any:
-		out := make([]any, len(x))
+		var out []any
 		for i, e := range x {
-			out[i] = Normalize(e)
+			n, changed := normalize(e)
+			if changed && out == nil {
+				out = make([]any, len(x))
+				copy(out, x[:i])
+			}
+			if out != nil {
+				out[i] = n
+			}
 		}
-		return out
+		if out == nil {
+			return x, false
+		}
+		return out, true
 	case []float64:
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = e
 		}
-		return out
+		return out, true
 	case []int:
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = e
 		}
-		return out
+		return out, true
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = e
 		}
-		return out
+		return out, true
 	case [][]float64:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = Normalize(e)
+			out[i], _ = normalize(e)
 		}
-		return out
+		return out, true
 	case map[string]any:
-		out := make(map[string]any, len(x))
+		var out map[string]any
 		for k, e := range x {
-			out[k] = Normalize(e)
+			n, changed := normalize(e)
+			if changed && out == nil {
+				out = make(map[string]any, len(x))
+				for k2, e2 := range x {
+					out[k2] = e2
+				}
+			}
+			if out != nil {
+				out[k] = n
+			}
 		}
-		return out
+		if out == nil {
+			return x, false
+		}
+		return out, true
 	case map[any]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[fmt.Sprint(k)] = Normalize(e)
+			out[fmt.Sprint(k)], _ = normalize(e)
 		}
-		return out
+		return out, true
 	}
-	return v
+	return v, false
 }
 
 // Float converts a number to float64.

@@ -25,6 +25,7 @@ func linalgFuncs() []Func {
 		{Name: "embed", Doc: "embed(sentence, tokens, token_embs, pos_embs) — input matrix of a sentence (a string of space-separated tokens, or a list): row i is the token's embedding plus the embedding of position i+1", Fn: embed},
 		{Name: "decode", Doc: "decode(vec, tokens, token_embs, pos_embs, pos) — the token whose embedding plus the embedding of position pos (1-based) equals vec within 1e-9; error when none or several do", Fn: decode},
 		{Name: "decode_count", Doc: "decode_count(vec, tokens, token_embs, pos_embs, pos) — how many tokens decode vec at position pos (1 for an unambiguous row)", Fn: decodeCount},
+		{Name: "decodes_uniquely", Doc: "decodes_uniquely(X, tokens, token_embs, pos_embs) — whether every row i of X decodes to exactly one token at position i+1", Fn: decodesUniquely},
 		{Name: "decode_all", Doc: "decode_all(X, tokens, token_embs, pos_embs) — the tokens of the rows of input matrix X, row i at position i+1", Fn: decodeAll},
 	}
 }
@@ -381,6 +382,33 @@ func decodeCount(args ...any) (any, error) {
 	}
 	var buf [4]int
 	return len(vc.matches(buf[:0], v, pos)), nil
+}
+
+// decodesUniquely reports whether every row i of X decodes to exactly one
+// token at position i+1: the test of decode_count on each row, with the
+// tables converted once.
+func decodesUniquely(args ...any) (any, error) {
+	if err := arity("decodes_uniquely", args, 4); err != nil {
+		return nil, err
+	}
+	x, err := matrix("decodes_uniquely", "X", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	vc, err := vocabArgs("decodes_uniquely", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	var buf [4]int
+	for i, row := range x {
+		if err := vc.check("decodes_uniquely", row, i+1); err != nil {
+			return nil, err
+		}
+		if len(vc.matches(buf[:0], row, i+1)) != 1 {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func decodeAll(args ...any) (any, error) {

@@ -47,6 +47,10 @@ func TestLinalgValues(t *testing.T) {
 		{"decode_count(x5b[5], tokens, tok, pos, 5)", 0},
 		{"decode_count([1, 0], ['a', 'b'], [[1, 0], [1, 0]], [[0, 0]], 1)", 2},
 		{"all(0..6, decode_count(x5a[#], tokens, tok, pos, # + 1) == 1)", true},
+		{"decodes_uniquely(x5a, tokens, tok, pos)", true},
+		{"decodes_uniquely(x5b, tokens, tok, pos)", true},
+		{"decodes_uniquely([x5a[1]], tokens, tok, pos)", false}, // row 2 read at position 1
+		{"decodes_uniquely([[1, 0]], ['a', 'b'], [[1, 0], [1, 0]], [[0, 0]])", false},
 		{"decode([1.0000000000001, 0.5], ['a'], [[1, 0]], [[0, 0.5]], 1)", "a"},
 	})
 }

@@ -94,6 +94,9 @@ type Generator struct {
 	// skip[i] is set for a derived parameter that a rejected draw need not
 	// compute: no later sample or shuffle reads it.
 	skip []bool
+	// late[i] is set for a derived parameter that neither a constraint nor a
+	// sample or shuffle list reads: it is computed once a draw is accepted.
+	late []bool
 }
 
 // Prepare readies the generator for fast drawing: parameters and sample
@@ -129,23 +132,35 @@ func (g *Generator) Prepare() error {
 	}
 	// A rejected draw still draws every later sampled parameter, so that the
 	// random stream is consumed exactly as if all were drawn; only derived
-	// values no later list depends on are skipped.
-	needed := map[string]bool{}
+	// values no later list depends on are skipped. Derived values that no
+	// constraint needs either wait until a draw is accepted.
+	forLists := map[string]bool{}
+	forChecks := map[string]bool{}
+	for _, c := range g.Constraints {
+		for _, n := range c.Expr.Names() {
+			forChecks[n] = true
+		}
+	}
 	g.skip = make([]bool, len(g.Params))
+	g.late = make([]bool, len(g.Params))
 	for i := len(g.Params) - 1; i >= 0; i-- {
 		p := &g.Params[i]
-		var reads *Program
-		switch {
-		case p.From != nil:
-			reads = p.From
-		case p.Kind == Derived && needed[p.Name]:
-			reads = p.Expr
-		case p.Kind == Derived:
-			g.skip[i] = true
+		if p.From != nil {
+			for _, n := range p.From.Names() {
+				forLists[n] = true
+			}
 		}
-		if reads != nil {
-			for _, n := range reads.Names() {
-				needed[n] = true
+		if p.Kind != Derived {
+			continue
+		}
+		g.skip[i] = !forLists[p.Name]
+		g.late[i] = !forLists[p.Name] && !forChecks[p.Name]
+		for _, n := range p.Expr.Names() {
+			if forLists[p.Name] {
+				forLists[n] = true
+			}
+			if forChecks[p.Name] {
+				forChecks[n] = true
 			}
 		}
 	}
@@ -220,6 +235,7 @@ func (g *Generator) Draw(seed uint64) (map[string]any, error) {
 		return g.CanonicalValues()
 	}
 	r := newRNG(seed)
+	r.run = &calc.Runner{}
 	tries := g.MaxTries
 	if tries <= 0 {
 		tries = DefaultMaxTries
@@ -252,7 +268,7 @@ func (g *Generator) drawOnce(r *rng, env map[string]any) (int, error) {
 	rejected := -1
 	for i := range g.Params {
 		p := &g.Params[i]
-		if rejected >= 0 && g.skip[i] {
+		if (rejected >= 0 && g.skip[i]) || (g.late != nil && g.late[i]) {
 			continue
 		}
 		v, err := p.draw(r, env)
@@ -264,7 +280,7 @@ func (g *Generator) drawOnce(r *rng, env map[string]any) (int, error) {
 			continue
 		}
 		for _, ci := range g.after[i] {
-			ok, err := g.holds(ci, env)
+			ok, err := g.holds(r, ci, env)
 			if err != nil {
 				return 0, err
 			}
@@ -274,16 +290,30 @@ func (g *Generator) drawOnce(r *rng, env map[string]any) (int, error) {
 			}
 		}
 	}
-	if g.after != nil {
+	if g.after == nil {
+		return g.check(env)
+	}
+	if rejected >= 0 {
 		return rejected, nil
 	}
-	return g.check(env)
+	for i := range g.Params {
+		if !g.late[i] {
+			continue
+		}
+		p := &g.Params[i]
+		v, err := p.draw(r, env)
+		if err != nil {
+			return 0, err
+		}
+		env[p.Name] = v
+	}
+	return -1, nil
 }
 
 // holds evaluates constraint ci.
-func (g *Generator) holds(ci int, env map[string]any) (bool, error) {
+func (g *Generator) holds(r *rng, ci int, env map[string]any) (bool, error) {
 	c := g.Constraints[ci]
-	v, err := c.Expr.Run(env)
+	v, err := c.Expr.RunWith(r.runner(), env)
 	if err != nil {
 		return false, fmt.Errorf("constraint %q: %w", c.Expr.Source(), err)
 	}
@@ -297,7 +327,7 @@ func (g *Generator) holds(ci int, env map[string]any) (bool, error) {
 // check returns the index of the first failing constraint, or -1.
 func (g *Generator) check(env map[string]any) (int, error) {
 	for i := range g.Constraints {
-		ok, err := g.holds(i, env)
+		ok, err := g.holds(nil, i, env)
 		if err != nil {
 			return 0, err
 		}
@@ -346,7 +376,7 @@ func (p *Param) draw(r *rng, env map[string]any) (any, error) {
 	case Const:
 		return p.Value, nil
 	case Derived:
-		v, err := p.Expr.Run(env)
+		v, err := p.Expr.RunWith(r.runner(), env)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
 		}
@@ -367,7 +397,7 @@ func (p *Param) source(env map[string]any) ([]any, error) {
 	if p.From == nil {
 		return p.Values, nil
 	}
-	v, err := p.From.Run(env)
+	v, err := p.From.RunWith(nil, env)
 	if err != nil {
 		return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
 	}

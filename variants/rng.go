@@ -3,6 +3,7 @@ package variants
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/marksmith/marksmith/calc"
 	"math/bits"
 	"math/rand/v2"
 )
@@ -43,6 +44,15 @@ func nonZero(s uint64) uint64 {
 // a seed never depend on a standard-library method that may change.
 type rng struct {
 	src *rand.PCG
+	run *calc.Runner // reused by the draw's expressions
+}
+
+// runner returns the draw's expression runner; r may be nil.
+func (r *rng) runner() *calc.Runner {
+	if r == nil {
+		return nil
+	}
+	return r.run
 }
 
 func newRNG(seed uint64) *rng {
