@@ -185,7 +185,7 @@ func TestFunctionsAreCallable(t *testing.T) {
 		"attention": "attention(x5b, x5b, x5b)", "attention_weights": "attention_weights(x5b)", "attend": "attend(x5b)",
 		"embed":  "embed('Ann like #s', tokens, tok, pos)",
 		"decode": "decode(x5a[0], tokens, tok, pos, 1)", "decode_count": "decode_count(x5a[0], tokens, tok, pos, 1)",
-		"decode_all":  "decode_all(x5a, tokens, tok, pos)", "decodes_uniquely": "decodes_uniquely(x5a, tokens, tok, pos)",
+		"decode_all": "decode_all(x5a, tokens, tok, pos)", "decodes_uniquely": "decodes_uniquely(x5a, tokens, tok, pos)",
 		"activations": "activations()", "activate": "activate('ReLU', -1)",
 		"fixed": "fixed(0.9, 2)", "thousands": "thousands(1234)", "sci": "sci(1234, 2)", "pct": "pct(0.5, 0)",
 	}
