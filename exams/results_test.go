@@ -1,0 +1,245 @@
+package exams
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/variants"
+)
+
+// smallCohort publishes the area (20 marks) and wide (3 marks) exam to
+// five students; four sit it with known answers:
+//
+//	s1: 1a right, 1b right, 1c two rubric criteria, 2a right → 8+8+4+3 = 23
+//	s2: 1a right, 1b wrong,                          2a right → 8+3     = 11
+//	s3: 1a wrong, 1b right                                    → 8       = 8
+//	s4: nothing                                               → 0
+//
+// and s5 never starts.
+func smallCohort(t *testing.T) (*harness, *marksmith.Exam, []int64) {
+	h := newHarness(t, 5)
+	e := h.published(t, h.input(5))
+	sitting := h.students[:4]
+	var ids []int64
+	for i, u := range sitting {
+		v := h.start(t, u, e.ID)
+		p1, p2 := h.paper(t, e.ID, u, 1), h.paper(t, e.ID, u, 2)
+		answers := [][3]string{}
+		switch i {
+		case 0:
+			answers = [][3]string{{"1", "a", keyOf(t, p1, "a")}, {"1", "b", "rect"}, {"1", "c", "A unit square per cell, rows times columns"}, {"2", "a", keyOf(t, p2, "a")}}
+		case 1:
+			answers = [][3]string{{"1", "a", keyOf(t, p1, "a")}, {"1", "b", "hex"}, {"2", "a", keyOf(t, p2, "a")}}
+		case 2:
+			answers = [][3]string{{"1", "a", "1"}, {"1", "b", "rect"}}
+		}
+		for _, a := range answers {
+			q, _ := strconv.Atoi(a[0])
+			h.save(t, u, v.Attempt.ID, q, a[1], a[2], 1)
+		}
+		if _, err := h.svc.Submit(t.Context(), u, v.Attempt.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, v.Attempt.ID)
+	}
+	return h, e, ids
+}
+
+func TestStats(t *testing.T) {
+	h, e, _ := smallCohort(t)
+	st, err := h.svc.Stats(t.Context(), h.instructor, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(what string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	// Totals 23, 11, 8, 0 of 23.
+	if st.N != 4 || st.Max != 23 {
+		t.Fatalf("stats %+v", st.Summary)
+	}
+	near("mean", st.Mean, 10.5)
+	near("difficulty", st.Difficulty, 10.5/23)
+	if st.Discrimination != nil {
+		t.Errorf("the exam total has a discrimination %v", *st.Discrimination)
+	}
+	counts := make([]int, HistogramBins)
+	for i, b := range st.Histogram {
+		counts[i] = b.Count
+	}
+	// Bins of 2.3: 0 → 0, 8 → 3, 11 → 4, 23 → 9 (the last bin is closed).
+	if want := []int{1, 0, 0, 1, 1, 0, 0, 0, 0, 1}; !slicesEqual(counts, want) {
+		t.Errorf("histogram %v, want %v", counts, want)
+	}
+	near("last bin", st.Histogram[9].To, 23)
+
+	if len(st.Questions) != 2 {
+		t.Fatalf("questions %+v", st.Questions)
+	}
+	q1, q2 := st.Questions[0], st.Questions[1]
+	// Question 1: 20, 8, 8, 0; the rest (question 2): 3, 3, 0, 0.
+	near("q1 mean", q1.Mean, 9)
+	near("q1 difficulty", q1.Difficulty, 0.45)
+	if q1.Discrimination == nil {
+		t.Fatal("q1 has no discrimination")
+	}
+	near("q1 discrimination", *q1.Discrimination, 30/math.Sqrt(204*9))
+	near("q2 mean", q2.Mean, 1.5)
+	near("q2 difficulty", q2.Difficulty, 0.5)
+	if len(q1.Parts) != 3 || q1.Parts[0].Part != "a" || q1.Parts[2].Part != "c" {
+		t.Fatalf("q1 parts %+v", q1.Parts)
+	}
+	near("1a mean", q1.Parts[0].Mean, 4) // 8, 8, 0, 0
+	near("1b mean", q1.Parts[1].Mean, 4) // 8, 0, 8, 0
+	near("1c mean", q1.Parts[2].Mean, 1) // 4, 0, 0, 0
+	near("1c difficulty", q1.Parts[2].Difficulty, 0.25)
+
+	// Fairness of question 1 by drawn value, from the stored papers.
+	q1score := []float64{20, 8, 8, 0}
+	for _, param := range []string{"w", "h"} {
+		sums, ns := map[string]float64{}, map[string]int{}
+		for i, u := range h.students[:4] {
+			v := variants.Format(h.paper(t, e.ID, u, 1).Params[param])
+			sums[v] += q1score[i] / 20
+			ns[v]++
+		}
+		var pf *ParamFairness
+		for i := range q1.Fairness {
+			if q1.Fairness[i].Param == param {
+				pf = &q1.Fairness[i]
+			}
+		}
+		if pf == nil || len(pf.Values) != len(sums) {
+			t.Fatalf("fairness of %s: %+v, want values %v", param, pf, sums)
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, vs := range pf.Values {
+			want := sums[vs.Value] / float64(ns[vs.Value])
+			near("mean for "+param+"="+vs.Value, vs.Mean, want)
+			if vs.N != ns[vs.Value] {
+				t.Errorf("%s=%s: n %d, want %d", param, vs.Value, vs.N, ns[vs.Value])
+			}
+			lo, hi = math.Min(lo, want), math.Max(hi, want)
+		}
+		near("gap of "+param, pf.Gap, hi-lo)
+		if pf.Flagged != (hi-lo > FairnessGap) {
+			t.Errorf("%s flagged %v with gap %v", param, pf.Flagged, hi-lo)
+		}
+	}
+	if len(q2.Fairness) != 2 || q2.Fairness[0].Param != "x" || q2.Fairness[1].Param != "y" {
+		t.Fatalf("q2 fairness %+v", q2.Fairness)
+	}
+	_, err = h.svc.Stats(t.Context(), h.other, e.ID)
+	wantCode(t, "other instructor", err, marksmith.ENOTFOUND)
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestHistogramAndPearson(t *testing.T) {
+	for _, tc := range []struct {
+		scores []float64
+		max    float64
+		want   []int
+	}{
+		{[]float64{0, 0.3, 0.6, 0.9, 1.2, 3}, 3, []int{1, 1, 1, 1, 1, 0, 0, 0, 0, 1}},
+		{[]float64{2.5, 5, 7.5, 10}, 10, []int{0, 0, 1, 0, 0, 1, 0, 1, 0, 1}},
+		{nil, 0, []int{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+	} {
+		var got []int
+		for _, b := range histogram(tc.scores, tc.max) {
+			got = append(got, b.Count)
+		}
+		if !slicesEqual(got, tc.want) {
+			t.Errorf("histogram(%v, %v) = %v, want %v", tc.scores, tc.max, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		xs, ys []float64
+		want   float64
+		ok     bool
+	}{
+		{[]float64{1, 2, 3}, []float64{2, 4, 6}, 1, true},
+		{[]float64{1, 2, 3}, []float64{3, 2, 1}, -1, true},
+		{[]float64{1, 1, 1}, []float64{1, 2, 3}, 0, false},
+		{[]float64{1, 2}, []float64{1, 2}, 0, false},
+	} {
+		got, ok := pearson(tc.xs, tc.ys)
+		if ok != tc.ok || math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("pearson(%v, %v) = %v, %v; want %v, %v", tc.xs, tc.ys, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestGradebook(t *testing.T) {
+	h, e, ids := smallCohort(t)
+	gb, err := h.svc.Gradebook(t.Context(), h.instructor, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gb.Max != 23 || len(gb.Questions) != 2 || gb.Questions[1].Marks != 3 || len(gb.Rows) != 5 {
+		t.Fatalf("gradebook %+v", gb)
+	}
+	wantTotals := []string{"23", "11", "8", "0", ""}
+	for i, r := range gb.Rows {
+		if r.Email != h.students[i].Email || optNum(r.Total) != wantTotals[i] {
+			t.Errorf("row %d: %s total %s, want %s %s", i, r.Email, optNum(r.Total), h.students[i].Email, wantTotals[i])
+		}
+	}
+	r0 := gb.Rows[0]
+	if r0.Status != "submitted" || *r0.AttemptID != ids[0] || optNum(r0.Scores[0]) != "20" || optNum(r0.Scores[1]) != "3" || r0.NeedsReview != 1 {
+		t.Fatalf("first row %+v", r0)
+	}
+	if r := gb.Rows[4]; r.Status != StatusNotStarted || r.AttemptID != nil || r.Scores[0] != nil {
+		t.Fatalf("student who never started: %+v", r)
+	}
+	var buf bytes.Buffer
+	if err := WriteGradebookCSV(&buf, gb); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.HasPrefix(out, "\ufeffemail,name,student_key,status,late,submitted_at,Q1 (20 marks),Q2 (3 marks),total,max,needs_review\r\n") {
+		t.Fatalf("CSV starts %q", out[:min(len(out), 120)])
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\ufeff"))).ReadAll()
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("CSV: %d records, %v", len(recs), err)
+	}
+	want := []string{"s1@example.org", "S1", "s1@example.org", "submitted", "false", "2026-05-19T09:00:00Z", "20", "3", "23", "23", "1"}
+	if strings.Join(recs[1], "|") != strings.Join(want, "|") {
+		t.Fatalf("first row %q\nwant %q", recs[1], want)
+	}
+	if got := recs[2][2]; got != h.students[1].StudentKey {
+		t.Fatalf("second row's key %q", got)
+	}
+	if got := recs[5]; got[3] != StatusNotStarted || got[6] != "" || got[8] != "" {
+		t.Fatalf("last row %q", got)
+	}
+	_, err = h.svc.Gradebook(t.Context(), h.students[0], e.ID)
+	wantCode(t, "student reads the gradebook", err, marksmith.EFORBIDDEN)
+}
+
+func TestSafeCell(t *testing.T) {
+	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+1": "'+1", "-x": "'-x", "@a": "'@a", "Ada": "Ada", "": ""} {
+		if got := safeCell(in); got != want {
+			t.Errorf("safeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
