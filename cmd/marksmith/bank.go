@@ -383,7 +383,11 @@ func writeReport(w io.Writer, r *bank.TestReport) {
 	if !r.OK() {
 		status = "FAIL"
 	}
-	fmt.Fprintf(w, "%s %s v%d: %d variants, %d distinct (space ≤ %s)\n", status, r.Template, r.Version, r.Count, r.Distinct, variants.Format(r.SpaceSize))
+	space := variants.Format(r.SpaceSize)
+	if r.SpaceSize >= 1e7 {
+		space = strconv.FormatFloat(r.SpaceSize, 'g', 3, 64)
+	}
+	fmt.Fprintf(w, "%s %s v%d: %d variants, %d distinct (space ≤ %s)\n", status, r.Template, r.Version, r.Count, r.Distinct, space)
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "     %s\n", f)
 	}
