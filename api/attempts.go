@@ -234,10 +234,11 @@ type saveRequest struct {
 }
 
 // saveResponse is the outcome of an autosave. Stored says the answer was
-// written; Stale that a save with this or a higher seq was already stored,
-// so nothing changed (a repeated save is stale too, and harmless); Answer
-// is what is stored now; FormatError, when set, says why the stored answer
-// cannot be graded as written.
+// written. A save whose seq is not above the stored one stores nothing:
+// it is Stale when the stored answer is newer or differs, and merely not
+// stored when it repeats the stored save exactly (a retry). Answer is what
+// is stored now; FormatError, when set, says why the stored answer cannot
+// be graded as written.
 type saveResponse struct {
 	Stored      bool            `json:"stored"`
 	Stale       bool            `json:"stale"`
@@ -248,7 +249,7 @@ type saveResponse struct {
 
 // handleSaveAnswer autosaves one part's answer with the client's sequence
 // number. It answers 200 only once the answer is durable; a stale or
-// repeated save is 200 with stale=true and leaves the newer answer alone.
+// repeated save is 200 with stored=false and leaves the stored answer alone.
 func (s *server) handleSaveAnswer() fiber.Handler {
 	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
 		id, err := pathID(c, "id")

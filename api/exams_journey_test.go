@@ -265,8 +265,13 @@ func runJourney(t *testing.T, h *harness) {
 	var repeat saveResponse
 	lastSeq := ann.seq
 	h.asStudent("PUT", fmt.Sprintf("/api/v1/attempts/%d/answers/3/e", ann.attempt), ann, map[string]any{"answer": essay, "seq": lastSeq}, 200, &repeat)
-	if repeat.Stored || repeat.Answer.Answer != essay || repeat.Answer.Seq != lastSeq {
-		t.Errorf("repeated save: %+v", repeat)
+	if repeat.Stored || repeat.Stale || repeat.Answer.Answer != essay || repeat.Answer.Seq != lastSeq {
+		t.Errorf("repeated save: %+v (want not stored, not stale, the same answer)", repeat)
+	}
+	// The same seq with another answer is stale: the first save with a seq wins.
+	h.asStudent("PUT", fmt.Sprintf("/api/v1/attempts/%d/answers/3/e", ann.attempt), ann, map[string]any{"answer": "something else", "seq": lastSeq}, 200, &repeat)
+	if repeat.Stored || !repeat.Stale || repeat.Answer.Answer != essay {
+		t.Errorf("same seq, another answer: %+v (want not stored, stale, the first answer kept)", repeat)
 	}
 	// A question or part the paper does not have, and a save without its seq.
 	h.asStudent("PUT", fmt.Sprintf("/api/v1/attempts/%d/answers/9/a", ann.attempt), ann, map[string]any{"answer": "1", "seq": 99}, 404, nil)
