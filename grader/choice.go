@@ -15,8 +15,9 @@ import (
 const maxOptions = 64
 
 // maxSubsets bounds the options of a multi part whose every answer is
-// built at compile time (2^8 answers), so grading allocates none.
-const maxSubsets = 8
+// built at compile time (2^6 answers, cheap to build per variant), so
+// grading allocates none.
+const maxSubsets = 6
 
 // compileOptions checks the options and key of a choice or multi part;
 // forParse skips building the answers shared between gradings.

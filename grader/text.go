@@ -136,9 +136,9 @@ func (x *phraseIndex) find(norm string) uint64 {
 }
 
 // pattern is a compiled accepted pattern. A case-insensitive pattern
-// without inline flags is rewritten to match ASCII-lower-cased text: its
-// ASCII literals are lower-cased and lose case folding, which Go's regexp
-// engine runs several times faster than folding each comparison.
+// without inline flags is matched against the ASCII-lower-cased answer,
+// which lets it carry a prefilter of lower-cased literals: the regexp runs
+// only when the answer contains one of them.
 type pattern struct {
 	re    *regexp.Regexp
 	lower bool // match against lowerASCII(answer)
