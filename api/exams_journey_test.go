@@ -491,9 +491,17 @@ func runJourney(t *testing.T, h *harness) {
 	h.call("POST", examPath+"/regrade", prof, regrade, 200, &real)
 	checkRegrade(real)
 	finalScore := map[int64]float64{}
+	questionScores := map[int][]float64{} // by position, one per student
 	for _, s := range students {
 		var v attemptResponse
 		h.call("GET", fmt.Sprintf("/api/v1/attempts/%d", s.attempt), prof, nil, 200, &v)
+		for _, q := range v.Questions {
+			sum := 0.0
+			for _, g := range q.Grades {
+				sum += g.Score
+			}
+			questionScores[q.Question] = append(questionScores[q.Question], sum)
+		}
 		before, _ := partScore(s, 2, "a")
 		if want := *graded[s.attempt].Attempt.Score - before + wantChange[s.attempt]; !near(*v.Attempt.Score, want) {
 			t.Errorf("%s: score after regrade %v, want %v", s.email, *v.Attempt.Score, want)
@@ -559,11 +567,21 @@ func runJourney(t *testing.T, h *harness) {
 	}
 	h.call("GET", examPath+"/gradebook?format=xml", prof, nil, 400, nil)
 
-	// Statistics cover every question.
-	var stats map[string]any
+	// Statistics: three graded attempts; each question's mean is the mean
+	// of the students' final scores for it.
+	var stats exams.Stats
 	h.call("GET", examPath+"/stats", prof, nil, 200, &stats)
-	if len(stats) == 0 {
-		t.Error("empty stats")
+	if stats.N != 3 || len(stats.Questions) != 3 {
+		t.Fatalf("stats: n %d, %d questions", stats.N, len(stats.Questions))
+	}
+	for _, q := range stats.Questions {
+		mean := 0.0
+		for _, sc := range questionScores[q.Position] {
+			mean += sc / 3
+		}
+		if q.N != 3 || !near(q.Mean, mean) || !near(q.Max, exam.Questions[q.Position-1].Marks) || len(q.Parts) == 0 {
+			t.Errorf("stats of question %d: n %d mean %v max %v, want 3, %v, %v", q.Position, q.N, q.Mean, q.Max, mean, exam.Questions[q.Position-1].Marks)
+		}
 	}
 }
 

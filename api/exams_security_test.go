@@ -168,3 +168,51 @@ func TestExamsNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestExamDraftLifecycle edits and deletes drafts, and checks that a
+// published exam can be neither.
+func TestExamDraftLifecycle(t *testing.T) {
+	h := newExamHarness(t, storage.DialectSQLite)
+	admin := h.tokenFor(h.admin)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": "prof@example.edu", "name": "Prof", "role": "instructor", "password": testPassword}, 201, nil)
+	prof := h.login("prof@example.edu", testPassword).AccessToken
+	now := h.clock.Now()
+	body := map[string]any{"title": "Draft", "questions": []map[string]any{{"template": "dasc7606/q7"}},
+		"opens_at": now, "closes_at": now.Add(time.Hour)}
+	var e marksmith.Exam
+	h.call("POST", "/api/v1/exams", prof, body, 201, &e)
+	path := fmt.Sprintf("/api/v1/exams/%d", e.ID)
+
+	body["title"] = "Renamed"
+	body["questions"] = []map[string]any{{"template": "dasc7606/q7", "marks": 20}, {"template": "dasc7606/q6"}}
+	var updated marksmith.Exam
+	h.call("PUT", path, prof, body, 200, &updated)
+	if updated.Title != "Renamed" || len(updated.Questions) != 2 || updated.Questions[0].Marks != 20 || updated.Seed != e.Seed {
+		t.Errorf("updated: %+v (want the new title and questions, the seed kept)", updated)
+	}
+	bad := map[string]any{"title": "", "questions": []map[string]any{{"template": "no/such"}}, "opens_at": now, "closes_at": now.Add(-time.Hour)}
+	resp := h.call("PUT", path, prof, bad, 400, nil)
+	if d := string(resp.err(t).Details); !strings.Contains(d, "title") || !strings.Contains(d, "closes_at") {
+		t.Errorf("invalid draft: details %s should name title and closes_at", d)
+	}
+	h.call("POST", "/api/v1/exams", prof, map[string]any{"title": "x", "unknown": 1}, 400, nil)
+
+	var list listExamsResponse
+	h.call("GET", "/api/v1/exams?limit=10", prof, nil, 200, &list)
+	if list.Total != 1 || list.Exams[0].ID != e.ID || list.Limit != 10 {
+		t.Errorf("list: %+v", list)
+	}
+	h.call("DELETE", path, prof, nil, 204, nil)
+	h.call("GET", path, prof, nil, 404, nil)
+	h.call("DELETE", path, prof, nil, 404, nil)
+
+	// A published exam stays.
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": "sam@example.edu", "name": "Sam"}, 201, nil)
+	body["roster"] = []string{"sam@example.edu"}
+	var pub marksmith.Exam
+	h.call("POST", "/api/v1/exams", prof, body, 201, &pub)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/publish", pub.ID), prof, nil, 200, nil)
+	h.call("DELETE", fmt.Sprintf("/api/v1/exams/%d", pub.ID), prof, nil, 409, nil)
+	h.call("GET", fmt.Sprintf("/api/v1/exams/%d", pub.ID), prof, nil, 200, nil)
+	h.call("GET", "/api/v1/exams/abc", prof, nil, 400, nil)
+}
