@@ -140,3 +140,15 @@ func BenchmarkGradePart(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompilePaper compiles the representative paper, as each
+// variant of an exam is compiled once before grading.
+func BenchmarkCompilePaper(b *testing.B) {
+	specs, _ := paper()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(specs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
