@@ -216,3 +216,60 @@ func TestExamDraftLifecycle(t *testing.T) {
 	h.call("GET", fmt.Sprintf("/api/v1/exams/%d", pub.ID), prof, nil, 200, nil)
 	h.call("GET", "/api/v1/exams/abc", prof, nil, 400, nil)
 }
+
+// TestLateWork checks the time limit and the late grace through the API:
+// a save and a submit within the grace are accepted and marked late; after
+// it a save is 410 and a submit finds the attempt closed and graded.
+func TestLateWork(t *testing.T) {
+	h := newExamHarness(t, storage.DialectSQLite)
+	admin := h.tokenFor(h.admin)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": "prof@example.edu", "name": "Prof", "role": "instructor", "password": testPassword}, 201, nil)
+	for _, e := range []string{"lea@example.edu", "max@example.edu"} {
+		h.call("POST", "/api/v1/users", admin, map[string]any{"email": e, "name": e[:3], "password": testPassword}, 201, nil)
+	}
+	prof := h.login("prof@example.edu", testPassword).AccessToken
+	lea := h.login("lea@example.edu", testPassword).AccessToken
+	maxTok := h.login("max@example.edu", testPassword).AccessToken
+	now := h.clock.Now()
+	var e marksmith.Exam
+	h.call("POST", "/api/v1/exams", prof, map[string]any{"title": "Timed", "questions": []map[string]any{{"template": "dasc7606/q7"}},
+		"opens_at": now, "closes_at": now.Add(time.Hour), "time_limit_seconds": 600, "late_grace_seconds": 60,
+		"roster": []string{"lea@example.edu", "max@example.edu"}, "feedback": map[string]string{"after_submit": "score", "after_release": "score"}}, 201, &e)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/publish", e.ID), prof, nil, 200, nil)
+	var leaView, maxView attemptResponse
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", e.ID), lea, nil, 200, &leaView)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", e.ID), maxTok, nil, 200, &maxView)
+	if leaView.RemainingSeconds != 600 || !leaView.GraceUntil.Equal(now.Add(660*time.Second)) {
+		t.Errorf("deadline: %d s left, grace until %v", leaView.RemainingSeconds, leaView.GraceUntil)
+	}
+	save := func(tok string, id int64, seq int, want int) saveResponse {
+		var res saveResponse
+		h.call("PUT", fmt.Sprintf("/api/v1/attempts/%d/answers/1/a", id), tok, map[string]any{"answer": "A", "seq": seq}, want, &res)
+		return res
+	}
+	if res := save(lea, leaView.Attempt.ID, 1, 200); res.Late {
+		t.Errorf("an on-time save is late: %+v", res)
+	}
+	h.clock.Advance(630 * time.Second) // past the deadline, within the grace
+	if res := save(lea, leaView.Attempt.ID, 2, 200); !res.Late || !res.Stored {
+		t.Errorf("a save in the grace: %+v (want stored, late)", res)
+	}
+	var sub attemptResponse
+	h.call("POST", fmt.Sprintf("/api/v1/attempts/%d/submit", leaView.Attempt.ID), lea, nil, 200, &sub)
+	if sub.Attempt.Status != marksmith.AttemptSubmitted || !sub.Attempt.Late {
+		t.Errorf("a submit in the grace: %+v (want submitted, late)", sub.Attempt)
+	}
+	h.clock.Advance(60 * time.Second) // past the grace
+	lea = h.tokenFor(&marksmith.User{ID: sub.Attempt.UserID, Role: marksmith.RoleStudent})
+	maxTok = h.tokenFor(&marksmith.User{ID: maxView.Attempt.UserID, Role: marksmith.RoleStudent})
+	save(maxTok, maxView.Attempt.ID, 1, 410)
+	h.call("POST", fmt.Sprintf("/api/v1/attempts/%d/submit", maxView.Attempt.ID), maxTok, nil, 200, &sub)
+	if sub.Attempt.Status != marksmith.AttemptClosed || sub.Attempt.Score == nil || *sub.Attempt.Score != 0 {
+		t.Errorf("a submit after the grace: %+v (want closed, graded 0 with nothing saved)", sub.Attempt)
+	}
+	// Too late to start: the window is still open, but Lea's attempt is done.
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", e.ID), lea, nil, 200, &leaView)
+	if leaView.Attempt.Status != marksmith.AttemptSubmitted {
+		t.Errorf("resume after submit: %+v", leaView.Attempt)
+	}
+}
