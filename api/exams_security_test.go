@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/storage"
 )
 
@@ -271,5 +272,59 @@ func TestLateWork(t *testing.T) {
 	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", e.ID), lea, nil, 200, &leaView)
 	if leaView.Attempt.Status != marksmith.AttemptSubmitted {
 		t.Errorf("resume after submit: %+v", leaView.Attempt)
+	}
+}
+
+// TestFeedbackPolicy checks what a student sees under a policy of nothing
+// after submitting and the key after release: no score and no grades
+// until the release, then grades and each part's key.
+func TestFeedbackPolicy(t *testing.T) {
+	h := newExamHarness(t, storage.DialectSQLite)
+	admin := h.tokenFor(h.admin)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": "prof@example.edu", "name": "Prof", "role": "instructor", "password": testPassword}, 201, nil)
+	h.call("POST", "/api/v1/users", admin, map[string]any{"email": "sam@example.edu", "name": "Sam", "password": testPassword}, 201, nil)
+	prof := h.login("prof@example.edu", testPassword).AccessToken
+	sam := h.login("sam@example.edu", testPassword).AccessToken
+	now := h.clock.Now()
+	var e marksmith.Exam
+	h.call("POST", "/api/v1/exams", prof, map[string]any{"title": "Keys later", "questions": []map[string]any{{"template": "dasc7606/q7"}},
+		"opens_at": now, "closes_at": now.Add(time.Hour), "roster": []string{"sam@example.edu"}, "shuffle_options": true,
+		"feedback": map[string]string{"after_submit": "none", "after_release": "key"}}, 201, &e)
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/publish", e.ID), prof, nil, 200, nil)
+	var v attemptResponse
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/attempts", e.ID), sam, nil, 200, &v)
+	attempt := fmt.Sprintf("/api/v1/attempts/%d", v.Attempt.ID)
+	var staff attemptResponse
+	h.call("GET", attempt, prof, nil, 200, &staff)
+	keys := map[string]string{}
+	for _, p := range staff.Questions[0].Variant.Parts {
+		keys[p.ID] = bank.KeyAnswer(&p.Answer)
+		h.call("PUT", fmt.Sprintf("%s/answers/1/%s", attempt, p.ID), sam, map[string]any{"answer": keys[p.ID], "seq": 1}, 200, nil)
+	}
+	resp := h.call("POST", attempt+"/submit", sam, nil, 200, &v)
+	if leaks := studentLeaks(resp.body); len(leaks) > 0 {
+		t.Errorf("submitted attempt shows %v", leaks)
+	}
+	if v.Attempt.Score != nil || len(v.Questions[0].Grades) != 0 || v.Questions[0].Score != nil {
+		t.Errorf("under after_submit none the student sees a score or grades: %+v %+v", v.Attempt, v.Questions[0])
+	}
+	var mine myExamsResponse
+	h.call("GET", "/api/v1/me/exams", sam, nil, 200, &mine)
+	if a := mine.Exams[0].Attempt; a == nil || a.Score != nil {
+		t.Errorf("my exams before release: %+v", a)
+	}
+
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/release", e.ID), prof, nil, 200, nil)
+	h.call("GET", attempt, sam, nil, 200, &v)
+	if v.Attempt.Score == nil || *v.Attempt.Score != 12 || len(v.Questions[0].Grades) != 3 {
+		t.Errorf("after release: score %v, %d grades (want 12 of 12, 3 grades)", v.Attempt.Score, len(v.Questions[0].Grades))
+	}
+	for _, p := range v.Questions[0].Parts {
+		if p.Key == "" || p.Key != keys[p.ID] {
+			t.Errorf("part %s after release with the key: key %q, want %q", p.ID, p.Key, keys[p.ID])
+		}
+	}
+	if v.Questions[0].Variant != nil {
+		t.Error("a student gets the stored variant")
 	}
 }
