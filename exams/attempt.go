@@ -377,7 +377,13 @@ func (s *Service) SaveAnswer(ctx context.Context, student *marksmith.User, attem
 		ans.FormatError = fe.Msg
 	}
 	stored, current, err := s.exams.SaveAnswer(ctx, ans)
-	if err != nil {
+	if isCode(err, marksmith.ECONFLICT) {
+		// Submitted or closed since it was read.
+		if cur, ferr := s.exams.FindAttemptByID(ctx, a.ID); ferr == nil && cur.Status == marksmith.AttemptClosed {
+			return nil, marksmith.Errorf(marksmith.EGONE, "Attempt %d closed at its deadline; answers can no longer change.", attemptID)
+		}
+		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Attempt %d has been submitted; answers can no longer change.", attemptID)
+	} else if err != nil {
 		return nil, fmt.Errorf("attempt %d: save answer to question %d part %s: %w", a.ID, question, part, err)
 	}
 	res := &SaveResult{Stored: stored, Answer: *current, Late: now.After(a.DeadlineAt)}

@@ -334,9 +334,10 @@ func (s *Service) generate(ctx context.Context, e *marksmith.Exam, qs []*pubQues
 	return n, nil
 }
 
-// drawn is one generated variant with its JSON.
+// drawn is one generated variant: its seed, fingerprint and JSON (the
+// variant itself is dropped once encoded, to keep batches small).
 type drawn struct {
-	v    *bank.Variant
+	seed uint64
 	fp   string
 	json []byte
 	err  error
@@ -403,7 +404,7 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 			q.seen[chosen.fp] = struct{}{}
 			papers = append(papers, &marksmith.Paper{
 				ExamID: e.ID, UserID: u.ID, Position: q.q.Position, Order: orders[si][qi],
-				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: chosen.v.Seed, Variant: chosen.json,
+				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: chosen.seed, Variant: chosen.json,
 			})
 		}
 	}
@@ -430,7 +431,7 @@ func (q *pubQuestion) draw(seed uint64) drawn {
 	if err != nil {
 		return drawn{err: fmt.Errorf("encode variant %d: %w", seed, err)}
 	}
-	return drawn{v: v, fp: q.t.Generator().Fingerprint(v.Params), json: b}
+	return drawn{seed: seed, fp: q.t.Generator().Fingerprint(v.Params), json: b}
 }
 
 // canonicalOptions puts the options of each part whose option set is the
