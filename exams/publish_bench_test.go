@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -135,11 +137,15 @@ func BenchmarkPublish10k(b *testing.B) {
 
 	b.Run("publish", func(b *testing.B) {
 		var papers int
+		var peak uint64
 		for b.Loop() {
 			b.StopTimer()
 			e := newExam(b)
+			runtime.GC()
+			stop := sampleHeap(&peak)
 			b.StartTimer()
 			rep, err := h.svc.Publish(ctx, h.instructor, e.ID)
+			stop()
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -147,6 +153,7 @@ func BenchmarkPublish10k(b *testing.B) {
 		}
 		b.ReportMetric(float64(papers)*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	})
 
 	roster, err := h.exams.FindRoster(ctx, newExam(b).ID)
@@ -231,4 +238,27 @@ func BenchmarkPublish10k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sampleHeap records the largest live heap (objects) seen every 20 ms
+// until the returned function is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			*peak = max(*peak, sample[0].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

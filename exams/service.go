@@ -10,6 +10,42 @@
 // written to the marksmith.ExamService, UserService and TemplateService
 // it is given, so several instances may serve one database. Time comes from
 // the now function passed to New.
+//
+// # Rules
+//
+// Publishing loads each question's pinned template version once, runs its
+// self-test over min(roster, 200) variants with the exam seed (a failure
+// stops the publish, EUNPROCESSABLE, naming the template and its
+// failures), then draws each student's variant exactly as
+// variants.DrawCohort would (seeded by exam seed, student key — the
+// user's StudentKey, else the email — and template; distinct across the
+// roster where the space allows), in batches of BatchSize students built
+// on Workers goroutines while the previous batch is stored. With
+// ShuffleQuestions each student sees the questions in the order
+// variants.Permutation(seed, "questions"+key, n). The bank shuffles a
+// part's options per variant; with ShuffleOptions false, options are put
+// back in the template's canonical order (parts whose options are computed
+// from the parameters keep the variant's order). Grading is by option
+// identity either way.
+//
+// An attempt starts in [OpensAt, ClosesAt) and its deadline is the time
+// limit from the start, never past ClosesAt. Saves and a submit are
+// accepted until the deadline plus LateGraceSeconds; any after the
+// deadline make the attempt late. After that the attempt is closed and
+// graded with what was saved, whenever it is next touched (or by
+// CloseOverdue), and saves are EGONE. An answer that cannot be read is
+// stored with its format error, which the save returns.
+//
+// Scores are the grader's, scaled from the template's marks to the exam's
+// marks for the question. A reviewer's override applies to every answer
+// that normalises to the same text (or to listed attempts), keeps the
+// grader's score as Suggested and is audited. A regrade rebuilds each
+// stored variant with the corrected template version (the drawn values
+// kept), grades the saved answers again, keeps reviewers' decisions, and
+// records the version in the grades and in ExamQuestion.GradeVersion, which
+// grades later submissions too; the paper as issued is never rewritten.
+// Release needs every attempt submitted or closed and nothing awaiting
+// review; once released, no new attempt may start.
 package exams
 
 import (
