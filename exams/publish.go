@@ -214,6 +214,11 @@ func (s *Service) selfTest(e *marksmith.Exam, qs []*pubQuestion, count int) erro
 	}
 	parallel(len(jobs), s.workers(), func(i int) {
 		j := jobs[i]
+		defer func() {
+			if r := recover(); r != nil {
+				j.failures = []string{fmt.Sprintf("the self-test failed: %v", r)}
+			}
+		}()
 		rep, err := j.t.SelfTest(e.Seed, count)
 		switch {
 		case err != nil:
@@ -418,7 +423,13 @@ func (q *pubQuestion) drawError(student string, err error) error {
 
 // draw builds the variant of seed as it is stored: the exam's version
 // number, options in canonical order when the exam does not shuffle them.
-func (q *pubQuestion) draw(seed uint64) drawn {
+func (q *pubQuestion) draw(seed uint64) (d drawn) {
+	defer func() {
+		// A template that panics fails the publish, not the server.
+		if r := recover(); r != nil {
+			d = drawn{err: fmt.Errorf("variant %d: %v", seed, r)}
+		}
+	}()
 	v, err := q.t.Variant(seed)
 	if err != nil {
 		return drawn{err: err}
