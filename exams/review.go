@@ -135,23 +135,33 @@ func (d *examData) email(attemptID int64) (int64, string) {
 	return a.UserID, ""
 }
 
-// specs returns, per question position, one variant of the question (the
-// first student's), for part settings that do not vary between variants.
+// specs returns, per question position, one variant of the question (a
+// student's who has an attempt), for part settings that do not vary
+// between variants.
 func (s *Service) specs(ctx context.Context, d *examData, positions []int) (map[int]*bank.Variant, error) {
 	out := map[int]*bank.Variant{}
-	for _, pos := range positions {
-		papers, err := s.exams.FindExamPapers(ctx, d.e.ID, pos)
-		if err != nil {
-			return nil, fmt.Errorf("exam %d question %d: papers: %w", d.e.ID, pos, err)
+	if len(positions) == 0 || len(d.attempts) == 0 {
+		return out, nil
+	}
+	var user int64
+	for _, a := range d.attempts {
+		if user == 0 || a.UserID < user {
+			user = a.UserID
 		}
-		if len(papers) == 0 {
+	}
+	papers, err := s.exams.FindPapers(ctx, d.e.ID, user)
+	if err != nil {
+		return nil, fmt.Errorf("exam %d: papers of student %d: %w", d.e.ID, user, err)
+	}
+	for _, p := range papers {
+		if !slices.Contains(positions, p.Position) {
 			continue
 		}
-		v, err := decodeVariant(papers[0])
+		v, err := decodeVariant(p)
 		if err != nil {
 			return nil, err
 		}
-		out[pos] = v
+		out[p.Position] = v
 	}
 	return out, nil
 }
@@ -192,6 +202,19 @@ func (s *Service) ReviewQueue(ctx context.Context, actor *marksmith.User, examID
 	if err != nil {
 		return nil, err
 	}
+	// Each group shows the reference and rubric of its first answer's
+	// variant (a reference may quote the student's numbers).
+	papers := map[int]map[int64]*marksmith.Paper{}
+	for _, pos := range positions {
+		list, err := s.exams.FindExamPapers(ctx, e.ID, pos)
+		if err != nil {
+			return nil, fmt.Errorf("review exam %d question %d: papers: %w", e.ID, pos, err)
+		}
+		papers[pos] = make(map[int64]*marksmith.Paper, len(list))
+		for _, p := range list {
+			papers[pos][p.UserID] = p
+		}
+	}
 	type groupKey struct {
 		position int
 		part     string
@@ -210,6 +233,15 @@ func (s *Service) ReviewQueue(ctx context.Context, actor *marksmith.User, examID
 			rg = &ReviewGroup{Question: g.Position, Part: g.Part, Answer: k.answer, Max: g.Max, Feedback: g.Feedback}
 			if spec != nil {
 				rg.Reference, rg.Rubric = spec.Reference, spec.Rubric
+			}
+			if a := d.attempts[g.AttemptID]; a != nil && papers[g.Position][a.UserID] != nil {
+				v, err := decodeVariant(papers[g.Position][a.UserID])
+				if err != nil {
+					return nil, err
+				}
+				if own := partSpec(v, g.Part); own != nil {
+					rg.Reference, rg.Rubric = own.Reference, own.Rubric
+				}
 			}
 			groups[k] = rg
 			suggested[k] = map[float64]int{}

@@ -58,6 +58,15 @@ func TestReviewAndOverride(t *testing.T) {
 	if g1.Answer != "i do not know" || g1.Count != 1 || g1.Suggested != 0 {
 		t.Fatalf("second group %+v", g1)
 	}
+	// Each group quotes the reference of its first answer's variant.
+	for _, c := range []struct {
+		g       ReviewGroup
+		student int
+	}{{g0, 0}, {g1, 3}} {
+		if want := partSpec(h.paper(t, e.ID, h.students[c.student], 1), "c").Reference; c.g.Reference != want {
+			t.Fatalf("group %q: reference %q, want %q", c.g.Answer, c.g.Reference, want)
+		}
+	}
 	_, err = h.svc.ReviewQueue(ctx, h.other, e.ID)
 	wantCode(t, "other instructor's queue", err, marksmith.ENOTFOUND)
 	_, err = h.svc.ReviewQueue(ctx, h.students[0], e.ID)
