@@ -59,18 +59,7 @@ func BenchmarkGradePaper(b *testing.B) {
 		if qs[i], err = v.Grader(); err != nil {
 			b.Fatal(err)
 		}
-		answers[i] = map[string]string{}
-		for j, p := range v.Parts {
-			if p.Answer.Type == grader.Essay {
-				answers[i][p.ID] = "It approaches a linear function, then ReLU, because the gradient flows"
-				continue
-			}
-			a := KeyAnswer(&p.Answer)
-			if j%3 == 1 && (p.Answer.Type == grader.Number || p.Answer.Type == grader.Integer) {
-				a = "12345" // a wrong answer, so that follow rules run
-			}
-			answers[i][p.ID] = a
-		}
+		answers[i] = paperAnswers(v)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -78,4 +67,45 @@ func BenchmarkGradePaper(b *testing.B) {
 			q.Grade(answers[i])
 		}
 	}
+}
+
+// BenchmarkGradeQuestion grades one submission of each built-in question,
+// answered as BenchmarkGradePaper answers it.
+func BenchmarkGradeQuestion(b *testing.B) {
+	for _, t := range builtinOrSkip(b) {
+		v, err := t.Variant(77)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := v.Grader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		answers := paperAnswers(v)
+		b.Run(t.ID, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				q.Grade(answers)
+			}
+		})
+	}
+}
+
+// paperAnswers answers a variant the way a middling student might: keys,
+// with every third numeric part wrong (so that follow rules run) and a
+// paragraph for each essay.
+func paperAnswers(v *Variant) map[string]string {
+	answers := map[string]string{}
+	for j, p := range v.Parts {
+		if p.Answer.Type == grader.Essay {
+			answers[p.ID] = "It approaches a linear function, then ReLU, because the gradient flows"
+			continue
+		}
+		a := KeyAnswer(&p.Answer)
+		if j%3 == 1 && (p.Answer.Type == grader.Number || p.Answer.Type == grader.Integer) {
+			a = "12345" // a wrong answer, so that follow rules run
+		}
+		answers[p.ID] = a
+	}
+	return answers
 }

@@ -155,11 +155,13 @@ func TestCompilePatternRewrite(t *testing.T) {
 		want  string   // the compiled pattern
 		need  []string // its prefilter
 	}{
-		{`ReLU\s+x`, true, `(?i)ReLU\s+x`, []string{"relu"}},
-		{`\bV\b.{0,40}\bhard`, true, `(?i)\bV\b.{0,40}\bhard`, []string{"hard"}},
-		{`(skip|shortcut)\W+connections?`, true, `(?i)(skip|shortcut)\W+connections?`, []string{"connection"}},
-		{`(skip|shortcut)\W+(a|b)`, true, `(?i)(skip|shortcut)\W+(a|b)`, []string{"kip", "hortcut"}},
-		{`x*|y`, true, `(?i)x*|y`, nil},
+		{`ReLU\s+x`, true, `relu\s+x`, []string{"relu"}},
+		{`\bV\b.{0,40}\bhard`, true, `\bv\b.{0,40}\bhard`, []string{"hard"}},
+		{`(skip|shortcut)\W+connections?`, true, `(skip|shortcut)\W+connections?`, []string{"connection"}},
+		{`(skip|shortcut)\W+(a|b)`, true, `(skip|shortcut)\W+(a|b)`, []string{"kip", "hortcut"}},
+		{`x*|y`, true, `x*|y`, nil},
+		{`\p{Lu}+ ReLU`, true, `(?i)\p{Lu}+ ReLU`, []string{" relu"}},
+		{`[A-Z]\x41`, true, `(?i)[A-Z]\x41`, []string{"a"}},
 		{`(?-i:ReLU)`, false, `(?i)(?-i:ReLU)`, nil},
 		{`β`, true, `(?i)β`, nil}, // non-ASCII literals keep folding
 	}
