@@ -348,57 +348,95 @@ type drawn struct {
 	err  error
 }
 
-// generateBatch builds the papers of a batch of students. Base variants
-// (and their JSON) are built in parallel; then, in roster order, a variant
-// that repeats one already given is replaced by the first of
-// cohortRetries alternative seeds that does not, exactly as
-// variants.DrawCohort chooses, so the result does not depend on batching
-// or scheduling.
+// generateBatch builds the papers of a batch of students, choosing each
+// variant exactly as variants.DrawCohort does: the student's hashed seed,
+// unless its variant repeats one already given, in which case the first
+// of cohortRetries alternative seeds whose variant does not (while the
+// template's space is not known to be used up). So the result does not
+// depend on batching or scheduling. The work is spread over s.workers()
+// goroutines: base variants are built in parallel; the students whose base
+// variant repeats an earlier one have their alternatives' fingerprints
+// drawn in parallel up front (only the parameters, not the variant); the
+// choice is then made in roster order; and a variant is built again only
+// for a student who got an alternative.
 func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students []*marksmith.User) ([]*marksmith.Paper, error) {
-	nq := len(qs)
-	keys := make([]string, len(students))
+	nq, ns := len(qs), len(students)
+	keys := make([]string, ns)
 	for i, u := range students {
 		keys[i] = studentKey(u)
 	}
-	base := make([]drawn, nq*len(students))
-	// Work in chunks so that goroutines do not contend on every variant.
-	const chunk = 16
-	perQ := (len(students) + chunk - 1) / chunk
-	parallel(nq*perQ, s.workers(), func(job int) {
-		qi, c := job/perQ, job%perQ
-		q := qs[qi]
-		for si := c * chunk; si < min((c+1)*chunk, len(students)); si++ {
-			base[qi*len(students)+si] = q.draw(variants.Seed(e.Seed, keys[si], q.t.ID))
-		}
+	// Index i = qi*ns + si throughout.
+	base := make([]drawn, nq*ns)
+	s.each(len(base), func(i int) {
+		q := qs[i/ns]
+		base[i] = q.draw(variants.Seed(e.Seed, keys[i%ns], q.t.ID))
 	})
-	papers := make([]*marksmith.Paper, 0, len(base))
-	orders := make([][]int, len(students))
-	for si := range students {
-		orders[si] = questionOrder(e, keys[si], nq)
-	}
+
+	// Students whose base variant repeats one drawn before it, in the
+	// cohort or in this batch, certainly need alternatives.
+	var need []int
 	for qi, q := range qs {
-		for si, u := range students {
-			d := base[qi*len(students)+si]
+		if float64(len(q.seen)) >= q.space {
+			continue // repeats are unavoidable: no alternatives are tried
+		}
+		local := make(map[string]struct{}, ns)
+		for si := range ns {
+			d := &base[qi*ns+si]
+			if d.err != nil {
+				continue
+			}
+			_, before := q.seen[d.fp]
+			_, earlier := local[d.fp]
+			if before || earlier {
+				need = append(need, qi*ns+si)
+			} else {
+				local[d.fp] = struct{}{}
+			}
+		}
+	}
+	alts := make([][cohortRetries]sampled, len(need))
+	altOf := make(map[int]int, len(need))
+	for j, i := range need {
+		altOf[i] = j
+	}
+	s.each(len(need)*cohortRetries, func(x int) {
+		j, k := x/cohortRetries, x%cohortRetries
+		i := need[j]
+		alts[j][k] = qs[i/ns].sample(variants.Reseed(base[i].seed, k+1))
+	})
+
+	// Choose in roster order.
+	chosen := make([]uint64, len(base))
+	var rebuild []int
+	for qi, q := range qs {
+		for si := range ns {
+			i := qi*ns + si
+			d := &base[i]
 			if d.err != nil {
 				return nil, q.drawError(keys[si], d.err)
 			}
-			chosen := d
+			chosen[i] = d.seed
+			fp := d.fp
 			tries := cohortRetries
 			if float64(len(q.seen)) >= q.space {
 				tries, q.exhausted = 0, true
 			}
-			if _, dup := q.seen[d.fp]; dup {
+			if _, dup := q.seen[fp]; dup {
 				if tries == 0 {
 					q.exhausted = true
 				}
-				seed := variants.Seed(e.Seed, keys[si], q.t.ID)
 				for k := 1; k <= tries; k++ {
-					alt := q.draw(variants.Reseed(seed, k))
+					var alt sampled
+					if j, ok := altOf[i]; ok {
+						alt = alts[j][k-1]
+					} else {
+						alt = q.sample(variants.Reseed(d.seed, k))
+					}
 					if alt.err != nil {
 						return nil, q.drawError(keys[si], alt.err)
 					}
 					if _, dup := q.seen[alt.fp]; !dup {
-						chosen = alt
+						chosen[i], fp = alt.seed, alt.fp
 						break
 					}
 					if k == tries {
@@ -406,14 +444,69 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 					}
 				}
 			}
-			q.seen[chosen.fp] = struct{}{}
+			q.seen[fp] = struct{}{}
+			if chosen[i] != d.seed {
+				rebuild = append(rebuild, i)
+			}
+		}
+	}
+	s.each(len(rebuild), func(j int) {
+		i := rebuild[j]
+		base[i] = qs[i/ns].draw(chosen[i])
+	})
+
+	orders := make([][]int, ns)
+	for si := range ns {
+		orders[si] = questionOrder(e, keys[si], nq)
+	}
+	papers := make([]*marksmith.Paper, 0, len(base))
+	for qi, q := range qs {
+		for si, u := range students {
+			d := &base[qi*ns+si]
+			if d.err != nil {
+				return nil, q.drawError(keys[si], d.err)
+			}
 			papers = append(papers, &marksmith.Paper{
 				ExamID: e.ID, UserID: u.ID, Position: q.q.Position, Order: orders[si][qi],
-				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: chosen.seed, Variant: chosen.json,
+				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: d.seed, Variant: d.json,
 			})
 		}
 	}
 	return papers, nil
+}
+
+// each calls f(0..n-1) on s.workers() goroutines, in chunks so that they
+// do not contend for every item.
+func (s *Service) each(n int, f func(i int)) {
+	const chunk = 16
+	parallel((n+chunk-1)/chunk, s.workers(), func(c int) {
+		for i := c * chunk; i < min((c+1)*chunk, n); i++ {
+			f(i)
+		}
+	})
+}
+
+// sampled is the fingerprint of a seed's drawn values.
+type sampled struct {
+	seed uint64
+	fp   string
+	err  error
+}
+
+// sample draws the parameter values of seed (without building the
+// variant) and returns their fingerprint.
+func (q *pubQuestion) sample(seed uint64) (p sampled) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = sampled{seed: seed, err: fmt.Errorf("variant %d: %v", seed, r)}
+		}
+	}()
+	g := q.t.Generator()
+	env, err := g.Draw(seed)
+	if err != nil {
+		return sampled{seed: seed, err: err}
+	}
+	return sampled{seed: seed, fp: g.Fingerprint(env)}
 }
 
 func (q *pubQuestion) drawError(student string, err error) error {
