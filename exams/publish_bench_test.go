@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/storage"
 	"github.com/marksmith/marksmith/variants"
 )
@@ -78,14 +80,21 @@ func openPostgres(t testing.TB) *storage.DB {
 	return db
 }
 
-// addStudents inserts n students (bench0001@example.org, …) in one statement.
+// addStudents inserts n students (bench00001@example.org, …) in one statement.
 func addStudents(t testing.TB, db *storage.DB, n int) []int64 {
 	t.Helper()
 	ctx := t.Context()
-	_, err := db.SQLDB().ExecContext(ctx, `INSERT INTO users (email, name, role, student_key, password_hash, created_at, updated_at)
+	q := `INSERT INTO users (email, name, role, student_key, password_hash, created_at, updated_at)
 		SELECT 'bench' || lpad(i::text, 5, '0') || '@example.org', 'Student ' || i, 'student', '3035' || lpad(i::text, 6, '0'), 'x', now(), now()
-		FROM generate_series(1, $1) AS i`, n)
-	if err != nil {
+		FROM generate_series(1, $1) AS i`
+	if db.Dialect() == storage.DialectSQLite {
+		q = `INSERT INTO users (email, name, role, student_key, password_hash, created_at, updated_at)
+		WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+		SELECT 'bench' || printf('%05d', i) || '@example.org', 'Student ' || i, 'student', '3035' || printf('%06d', i), 'x',
+			strftime('%Y-%m-%d %H:%M:%S', 'now'), strftime('%Y-%m-%d %H:%M:%S', 'now')
+		FROM seq`
+	}
+	if _, err := db.SQLDB().ExecContext(ctx, q, n); err != nil {
 		t.Fatalf("add students: %v", err)
 	}
 	rows, err := db.SQLDB().QueryContext(ctx, `SELECT id FROM users WHERE email LIKE 'bench%' ORDER BY id`)
@@ -101,6 +110,9 @@ func addStudents(t testing.TB, db *storage.DB, n int) []int64 {
 		}
 		ids = append(ids, id)
 	}
+	if len(ids) != n {
+		t.Fatalf("added %d students, want %d", len(ids), n)
+	}
 	return ids
 }
 
@@ -111,50 +123,9 @@ func addStudents(t testing.TB, db *storage.DB, n int) []int64 {
 //	go test ./exams -run '^$' -bench Publish10k -benchtime 1x
 func BenchmarkPublish10k(b *testing.B) {
 	const n = 10000
-	db := openPostgres(b)
-	h := setupHarness(b, db, 0)
-	ids := addStudents(b, db, n)
-	ts := h.storeBuiltin(b)
+	h, ts, _, newExam := publishSetup(b, openPostgres(b), n)
 	ctx := b.Context()
-	var questions []QuestionInput
-	for _, tp := range ts {
-		questions = append(questions, QuestionInput{Template: tp.ID})
-	}
-	b.Logf("%d students × %d built-in questions", len(ids), len(questions))
-	newExam := func(b *testing.B) *marksmith.Exam {
-		seed := uint64(20250519)
-		in := h.input(0)
-		in.Seed, in.Questions, in.ShuffleQuestions, in.ShuffleOptions = &seed, questions, true, true
-		e, err := h.svc.CreateExam(ctx, h.instructor, in)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := h.exams.SetRoster(ctx, e.ID, ids); err != nil {
-			b.Fatal(err)
-		}
-		return e
-	}
-
-	b.Run("publish", func(b *testing.B) {
-		var papers int
-		var peak uint64
-		for b.Loop() {
-			b.StopTimer()
-			e := newExam(b)
-			runtime.GC()
-			stop := sampleHeap(&peak)
-			b.StartTimer()
-			rep, err := h.svc.Publish(ctx, h.instructor, e.ID)
-			stop()
-			if err != nil {
-				b.Fatal(err)
-			}
-			papers = rep.Papers
-		}
-		b.ReportMetric(float64(papers)*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	})
+	benchPublish(b, h, newExam)
 
 	roster, err := h.exams.FindRoster(ctx, newExam(b).ID)
 	if err != nil {
@@ -261,4 +232,69 @@ func sampleHeap(peak *uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// BenchmarkPublish10kSQLite publishes the built-in paper to 10,000
+// students on the embedded SQLite database, the default deployment.
+func BenchmarkPublish10kSQLite(b *testing.B) {
+	db, err := storage.Open(b.Context(), "sqlite:"+filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	h, _, _, newExam := publishSetup(b, db, 10000)
+	benchPublish(b, h, newExam)
+}
+
+// publishSetup stores n students and the built-in bank, and returns a
+// function creating a draft exam of the whole bank for them.
+func publishSetup(b *testing.B, db *storage.DB, n int) (*harness, []*bank.Template, []int64, func(*testing.B) *marksmith.Exam) {
+	h := setupHarness(b, db, 0)
+	ids := addStudents(b, db, n)
+	ts := h.storeBuiltin(b)
+	var questions []QuestionInput
+	for _, tp := range ts {
+		questions = append(questions, QuestionInput{Template: tp.ID})
+	}
+	b.Logf("%d students × %d built-in questions on %s", len(ids), len(questions), db.Dialect())
+	newExam := func(b *testing.B) *marksmith.Exam {
+		seed := uint64(20250519)
+		in := h.input(0)
+		in.Seed, in.Questions, in.ShuffleQuestions, in.ShuffleOptions = &seed, questions, true, true
+		e, err := h.svc.CreateExam(b.Context(), h.instructor, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := h.exams.SetRoster(b.Context(), e.ID, ids); err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	return h, ts, ids, newExam
+}
+
+// benchPublish times Publish of a fresh exam, reporting papers per second
+// and the peak heap.
+func benchPublish(b *testing.B, h *harness, newExam func(*testing.B) *marksmith.Exam) {
+	ctx := b.Context()
+	b.Run("publish", func(b *testing.B) {
+		var papers int
+		var peak uint64
+		for b.Loop() {
+			b.StopTimer()
+			e := newExam(b)
+			runtime.GC()
+			stop := sampleHeap(&peak)
+			b.StartTimer()
+			rep, err := h.svc.Publish(ctx, h.instructor, e.ID)
+			stop()
+			if err != nil {
+				b.Fatal(err)
+			}
+			papers = rep.Papers
+		}
+		b.ReportMetric(float64(papers)*float64(b.N)/b.Elapsed().Seconds(), "papers/s")
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/publish")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	})
 }
