@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,18 +121,24 @@ func TestStats(t *testing.T) {
 		if pf == nil || len(pf.Values) != len(sums) {
 			t.Fatalf("fairness of %s: %+v, want values %v", param, pf, sums)
 		}
-		lo, hi := math.Inf(1), math.Inf(-1)
+		lo, hi, counted := math.Inf(1), math.Inf(-1), 0
 		for _, vs := range pf.Values {
 			want := sums[vs.Value] / float64(ns[vs.Value])
 			near("mean for "+param+"="+vs.Value, vs.Mean, want)
 			if vs.N != ns[vs.Value] {
 				t.Errorf("%s=%s: n %d, want %d", param, vs.Value, vs.N, ns[vs.Value])
 			}
-			lo, hi = math.Min(lo, want), math.Max(hi, want)
+			if vs.N >= FairnessMinN {
+				lo, hi, counted = math.Min(lo, want), math.Max(hi, want), counted+1
+			}
 		}
-		near("gap of "+param, pf.Gap, hi-lo)
-		if pf.Flagged != (hi-lo > FairnessGap) {
-			t.Errorf("%s flagged %v with gap %v", param, pf.Flagged, hi-lo)
+		gap := 0.0
+		if counted >= 2 {
+			gap = hi - lo
+		}
+		near("gap of "+param, pf.Gap, gap)
+		if pf.Flagged != (gap > FairnessGap) {
+			t.Errorf("%s flagged %v with gap %v", param, pf.Flagged, gap)
 		}
 	}
 	if len(q2.Fairness) != 2 || q2.Fairness[0].Param != "x" || q2.Fairness[1].Param != "y" {
@@ -139,6 +146,39 @@ func TestStats(t *testing.T) {
 	}
 	_, err = h.svc.Stats(t.Context(), h.other, e.ID)
 	wantCode(t, "other instructor", err, marksmith.ENOTFOUND)
+}
+
+func TestParamFairness(t *testing.T) {
+	var many []observation
+	for v := 1; v <= 20; v++ {
+		frac := 0.0
+		if v <= 10 {
+			frac = 1
+		}
+		many = append(many, observation{v, frac})
+	}
+	twice := append(append([]observation{}, many...), many...)
+	for _, tc := range []struct {
+		name    string
+		obs     []observation
+		values  []ValueScore
+		gap     float64
+		flagged bool
+	}{
+		{"by value, one-student values ignored in the gap",
+			[]observation{{"relu", 1}, {"relu", 0.5}, {"tanh", 0.5}, {"tanh", 0.5}, {"sine", 0}},
+			[]ValueScore{{"relu", 2, 0.75}, {"sine", 1, 0}, {"tanh", 2, 0.5}}, 0.25, true},
+		{"numeric, in value order", []observation{{10, 1}, {2, 0}, {10, 0.5}, {2, 0.5}},
+			[]ValueScore{{"2", 2, 0.25}, {"10", 2, 0.75}}, 0.5, true},
+		{"a single value has no gap", []observation{{3, 1}, {3, 0}}, []ValueScore{{"3", 2, 0.5}}, 0, false},
+		{"many numeric values in five ranges", twice,
+			[]ValueScore{{"1–4", 8, 1}, {"5–8", 8, 1}, {"9–12", 8, 0.5}, {"13–16", 8, 0}, {"17–20", 8, 0}}, 1, true},
+	} {
+		pf := paramFairness("p", tc.obs)
+		if !slices.Equal(pf.Values, tc.values) || math.Abs(pf.Gap-tc.gap) > 1e-9 || pf.Flagged != tc.flagged {
+			t.Errorf("%s: %+v\nwant values %+v gap %v flagged %v", tc.name, pf, tc.values, tc.gap, tc.flagged)
+		}
+	}
 }
 
 func slicesEqual(a, b []int) bool {

@@ -18,6 +18,14 @@ const (
 	// FairnessGap is the gap in mean score fraction between a parameter's
 	// best and worst value above which the parameter is flagged.
 	FairnessGap = 0.2
+	// FairnessMinN is how many students must have drawn a value for it to
+	// count towards the gap: a mean over one student is noise.
+	FairnessMinN = 2
+	// FairnessMaxValues is the most distinct values a numeric parameter is
+	// reported by; beyond it, values are grouped into FairnessBins ranges
+	// of about equal numbers of students.
+	FairnessMaxValues = 10
+	FairnessBins      = 5
 )
 
 // Stats are an exam's item statistics over its graded attempts.
@@ -68,8 +76,10 @@ type PartStats struct {
 
 // ParamFairness asks whether a question's difficulty depends on the value
 // drawn for one of its sampled parameters: the mean score fraction of the
-// question per distinct value, and the gap between the best and the worst
-// value; Flagged when the gap is over FairnessGap.
+// question per distinct value (per range of values, for a numeric
+// parameter with more than FairnessMaxValues values), the gap between the
+// best and the worst value drawn by at least FairnessMinN students, and
+// Flagged when the gap is over FairnessGap.
 type ParamFairness struct {
 	Param   string       `json:"param"`
 	Values  []ValueScore `json:"values"`
@@ -77,7 +87,8 @@ type ParamFairness struct {
 	Flagged bool         `json:"flagged"`
 }
 
-// ValueScore is the mean score fraction of the students who drew one value.
+// ValueScore is the mean score fraction of the students who drew one value
+// (or, for a range, "low–high", a value in it).
 type ValueScore struct {
 	Value string  `json:"value"`
 	N     int     `json:"n"`
@@ -175,14 +186,7 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 	if err != nil {
 		return nil, fmt.Errorf("exam %d question %d: papers: %w", d.e.ID, q.Position, err)
 	}
-	type acc struct {
-		n   int
-		sum float64
-	}
-	by := make([]map[string]*acc, len(params))
-	for i := range by {
-		by[i] = map[string]*acc{}
-	}
+	obs := make([][]observation, len(params))
 	for _, p := range papers {
 		a := d.byUser[p.UserID]
 		if a == nil {
@@ -201,38 +205,122 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 			frac = scores[i] / q.Marks
 		}
 		for j, name := range params {
-			val, ok := v.Params[name]
-			if !ok {
-				continue
+			if val, ok := v.Params[name]; ok {
+				obs[j] = append(obs[j], observation{value: val, frac: frac})
 			}
-			key := variants.Format(val)
-			c := by[j][key]
-			if c == nil {
-				c = &acc{}
-				by[j][key] = c
-			}
-			c.n++
-			c.sum += frac
 		}
 	}
 	out := []ParamFairness{}
 	for j, name := range params {
-		if len(by[j]) == 0 {
-			continue
+		if len(obs[j]) > 0 {
+			out = append(out, paramFairness(name, obs[j]))
 		}
-		pf := ParamFairness{Param: name}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for val, c := range by[j] {
-			m := round(c.sum / float64(c.n))
-			pf.Values = append(pf.Values, ValueScore{Value: val, N: c.n, Mean: m})
-			lo, hi = min(lo, m), max(hi, m)
-		}
-		slices.SortFunc(pf.Values, func(a, b ValueScore) int { return strings.Compare(a.Value, b.Value) })
-		pf.Gap = round(hi - lo)
-		pf.Flagged = pf.Gap > FairnessGap
-		out = append(out, pf)
 	}
 	return out, nil
+}
+
+// observation is one student's drawn value of a parameter and score
+// fraction of the question.
+type observation struct {
+	value any
+	frac  float64
+}
+
+// number returns a parameter value as a number, if it is one.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// paramFairness summarises one parameter's observations.
+func paramFairness(name string, obs []observation) ParamFairness {
+	pf := ParamFairness{Param: name, Values: []ValueScore{}}
+	numeric := true
+	xs, ys := make([]float64, len(obs)), make([]float64, len(obs))
+	for i, o := range obs {
+		x, ok := number(o.value)
+		numeric = numeric && ok
+		xs[i], ys[i] = x, o.frac
+	}
+	type group struct {
+		label string
+		lo    float64
+		n     int
+		sum   float64
+	}
+	var groups []*group
+	byLabel := map[string]*group{}
+	for i, o := range obs {
+		label := variants.Format(o.value)
+		g := byLabel[label]
+		if g == nil {
+			g = &group{label: label, lo: xs[i]}
+			byLabel[label] = g
+			groups = append(groups, g)
+		}
+		g.n++
+		g.sum += o.frac
+	}
+	if numeric && len(groups) > FairnessMaxValues {
+		// Ranges of about len(obs)/FairnessBins students, equal values together.
+		idx := make([]int, len(obs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(xs[a], xs[b]) })
+		groups = groups[:0]
+		size := (len(obs) + FairnessBins - 1) / FairnessBins
+		for start := 0; start < len(idx); {
+			end := min(start+size, len(idx))
+			for end < len(idx) && xs[idx[end]] == xs[idx[end-1]] {
+				end++
+			}
+			g := &group{lo: xs[idx[start]]}
+			lo, hi := obs[idx[start]].value, obs[idx[end-1]].value
+			g.label = variants.Format(lo) + "–" + variants.Format(hi)
+			for _, k := range idx[start:end] {
+				g.n++
+				g.sum += ys[k]
+			}
+			groups = append(groups, g)
+			start = end
+		}
+	}
+	if numeric {
+		slices.SortFunc(groups, func(a, b *group) int { return cmpFloat(a.lo, b.lo) })
+	} else {
+		slices.SortFunc(groups, func(a, b *group) int { return strings.Compare(a.label, b.label) })
+	}
+	lo, hi, counted := math.Inf(1), math.Inf(-1), 0
+	for _, g := range groups {
+		m := round(g.sum / float64(g.n))
+		pf.Values = append(pf.Values, ValueScore{Value: g.label, N: g.n, Mean: m})
+		if g.n >= FairnessMinN {
+			lo, hi, counted = min(lo, m), max(hi, m), counted+1
+		}
+	}
+	if counted >= 2 {
+		pf.Gap = round(hi - lo)
+	}
+	pf.Flagged = pf.Gap > FairnessGap
+	return pf
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // summarize describes scores out of maxScore; total, when given, is each
