@@ -200,20 +200,37 @@ func lookup(args ...any) (any, error) {
 	if err := arity("lookup", args, 3); err != nil {
 		return nil, err
 	}
-	names, err := strs(args[0])
-	if err != nil {
-		return nil, fmt.Errorf("lookup: names: %w", err)
-	}
 	values, err := list(args[1])
 	if err != nil {
 		return nil, fmt.Errorf("lookup: values: %w", err)
 	}
-	if len(names) != len(values) {
-		return nil, fmt.Errorf("lookup: %d names but %d values", len(names), len(values))
-	}
 	name, ok := args[2].(string)
 	if !ok {
 		name = fmt.Sprint(args[2])
+	}
+	// A list of strings, as templates write it, is searched as it is; other
+	// lists are converted first.
+	if names, ok := args[0].([]any); ok {
+		if len(names) != len(values) {
+			return nil, fmt.Errorf("lookup: %d names but %d values", len(names), len(values))
+		}
+		for i, n := range names {
+			s, isStr := n.(string)
+			if !isStr {
+				s = fmt.Sprint(n)
+			}
+			if s == name {
+				return values[i], nil
+			}
+		}
+		return nil, fmt.Errorf("lookup: no name %q among %d names", name, len(names))
+	}
+	names, err := strs(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("lookup: names: %w", err)
+	}
+	if len(names) != len(values) {
+		return nil, fmt.Errorf("lookup: %d names but %d values", len(names), len(values))
 	}
 	for i, n := range names {
 		if n == name {
