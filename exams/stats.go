@@ -2,12 +2,14 @@ package exams
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/variants"
 )
 
@@ -176,17 +178,17 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 	if err != nil {
 		return nil, err
 	}
-	var params []string
+	var names []string
 	for _, p := range t.Generator().Params {
 		if p.Sampled() {
-			params = append(params, p.Name)
+			names = append(names, p.Name)
 		}
 	}
 	papers, err := s.exams.FindExamPapers(ctx, d.e.ID, q.Position)
 	if err != nil {
 		return nil, fmt.Errorf("exam %d question %d: papers: %w", d.e.ID, q.Position, err)
 	}
-	obs := make([][]observation, len(params))
+	obs := make([][]observation, len(names))
 	for _, p := range papers {
 		a := d.byUser[p.UserID]
 		if a == nil {
@@ -196,7 +198,7 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 		if !ok {
 			continue
 		}
-		v, err := decodeVariant(p)
+		params, err := decodeParams(p)
 		if err != nil {
 			return nil, err
 		}
@@ -204,19 +206,38 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 		if q.Marks > 0 {
 			frac = scores[i] / q.Marks
 		}
-		for j, name := range params {
-			if val, ok := v.Params[name]; ok {
+		for j, name := range names {
+			if val, ok := params[name]; ok {
 				obs[j] = append(obs[j], observation{value: val, frac: frac})
 			}
 		}
 	}
 	out := []ParamFairness{}
-	for j, name := range params {
+	for j, name := range names {
 		if len(obs[j]) > 0 {
 			out = append(out, paramFairness(name, obs[j]))
 		}
 	}
 	return out, nil
+}
+
+// decodeParams reads only the parameter values of a paper's stored
+// variant, as bank.Variant decodes them (whole numbers as int).
+func decodeParams(p *marksmith.Paper) (map[string]any, error) {
+	var only struct {
+		Params json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(p.Variant, &only); err != nil {
+		return nil, fmt.Errorf("exam %d student %d question %d: stored variant: %w", p.ExamID, p.UserID, p.Position, err)
+	}
+	if len(only.Params) == 0 {
+		return nil, nil
+	}
+	var v bank.Variant
+	if err := v.UnmarshalJSON(append(append([]byte(`{"params":`), only.Params...), '}')); err != nil {
+		return nil, fmt.Errorf("exam %d student %d question %d: stored parameters: %w", p.ExamID, p.UserID, p.Position, err)
+	}
+	return v.Params, nil
 }
 
 // observation is one student's drawn value of a parameter and score
