@@ -468,11 +468,12 @@ func (s *Service) closeOverdueOf(ctx context.Context, e *marksmith.Exam, now tim
 		return 0, fmt.Errorf("close overdue attempts of exam %d: %w", e.ID, err)
 	}
 	n := 0
+	g := newGrading(s, e)
 	for _, a := range attempts {
 		if !overdue(e, a, now) {
 			continue
 		}
-		_, ours, err := s.closeAttemptBy(ctx, e, a, now, marksmith.AttemptClosed)
+		_, ours, err := s.closeAttemptBy(ctx, g, a, now, marksmith.AttemptClosed)
 		if err != nil {
 			return n, err
 		}
@@ -490,13 +491,15 @@ func (s *Service) closeOverdueOf(ctx context.Context, e *marksmith.Exam, now tim
 // after the deadline. When someone else closed it first, the stored
 // attempt is returned.
 func (s *Service) closeAttempt(ctx context.Context, e *marksmith.Exam, a *marksmith.Attempt, now time.Time, status marksmith.AttemptStatus) (*marksmith.Attempt, error) {
-	closed, _, err := s.closeAttemptBy(ctx, e, a, now, status)
+	closed, _, err := s.closeAttemptBy(ctx, newGrading(s, e), a, now, status)
 	return closed, err
 }
 
-// closeAttemptBy is closeAttempt that also reports whether this call
-// closed the attempt (rather than someone else first).
-func (s *Service) closeAttemptBy(ctx context.Context, e *marksmith.Exam, a *marksmith.Attempt, now time.Time, status marksmith.AttemptStatus) (*marksmith.Attempt, bool, error) {
+// closeAttemptBy is closeAttempt with a grading of the attempt's exam
+// (shared by a sweep, so corrected templates load once) that also reports
+// whether this call closed the attempt (rather than someone else first).
+func (s *Service) closeAttemptBy(ctx context.Context, g *grading, a *marksmith.Attempt, now time.Time, status marksmith.AttemptStatus) (*marksmith.Attempt, bool, error) {
+	e := g.e
 	answers, err := s.exams.FindAnswers(ctx, a.ID)
 	if err != nil {
 		return nil, false, fmt.Errorf("close attempt %d: answers: %w", a.ID, err)
@@ -505,7 +508,6 @@ func (s *Service) closeAttemptBy(ctx context.Context, e *marksmith.Exam, a *mark
 	if err != nil {
 		return nil, false, fmt.Errorf("close attempt %d: papers: %w", a.ID, err)
 	}
-	g := newGrading(s, e)
 	grades, err := g.gradeAttempt(ctx, a, papers, answers, now)
 	if err != nil {
 		return nil, false, fmt.Errorf("close attempt %d: %w", a.ID, err)
