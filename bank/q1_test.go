@@ -10,20 +10,6 @@ import (
 	"github.com/marksmith/marksmith/calc"
 )
 
-// q1Template loads dasc7606/q1 from the built-in bank.
-func q1Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q1")
-	if tp == nil {
-		t.Fatal("dasc7606/q1 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q1Properties measures the four properties of g numerically, without the
 // pool's declarations: zero-centred (odd), cheap (piecewise linear: at most
 // a few kinks on a fine grid), bounded, monotonic.
@@ -59,7 +45,7 @@ func q1Properties(g func(float64) float64) map[string]bool {
 }
 
 func TestQ1CanonicalRendersThePaper(t *testing.T) {
-	v, err := q1Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q1").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +113,7 @@ func TestQ1CanonicalRendersThePaper(t *testing.T) {
 // each part has a right and a wrong option, and that every shown formula is
 // in the prompt.
 func TestQ1KeysFollowTheFormulasNumerically(t *testing.T) {
-	tp := q1Template(t)
+	tp := builtinTemplate(t, "dasc7606/q1")
 	pool := map[string]calc.Activation{}
 	for _, a := range calc.Activations() {
 		pool[a.Name] = a
@@ -184,7 +170,7 @@ func TestQ1KeysFollowTheFormulasNumerically(t *testing.T) {
 }
 
 func TestQ1Grading(t *testing.T) {
-	v, err := q1Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q1").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,14 +190,8 @@ func TestQ1Grading(t *testing.T) {
 		{"d", "A, B, C, E", 2.0 * 2 / 3},
 	}
 	for _, tc := range tests {
-		rs, err := v.Grade(map[string]string{tc.part: tc.answer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rs {
-			if r.Part == tc.part && math.Abs(r.Score-tc.want) > 1e-9 {
-				t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
-			}
+		if r := gradeOne(t, v, tc.part, tc.answer); math.Abs(r.Score-tc.want) > 1e-9 {
+			t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
 		}
 	}
 	// The reference answer of (e) meets every rubric criterion.
@@ -223,18 +203,5 @@ func TestQ1Grading(t *testing.T) {
 		if r.Part == "e" && r.Score != 4 {
 			t.Errorf("(e) the reference answer suggests %v of 4", r.Score)
 		}
-	}
-}
-
-func TestQ1SelfTest(t *testing.T) {
-	rep, err := q1Template(t).SelfTest(1, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		t.Fatalf("self-test failures: %v", rep.Failures)
-	}
-	if rep.Distinct != 1000 {
-		t.Errorf("%d distinct variants of 1000", rep.Distinct)
 	}
 }

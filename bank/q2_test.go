@@ -7,20 +7,6 @@ import (
 	"testing"
 )
 
-// q2Template loads dasc7606/q2 from the built-in bank.
-func q2Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q2")
-	if tp == nil {
-		t.Fatal("dasc7606/q2 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q2Sizes recomputes Q2's model from V, L, E, H: the four terms of the size
 // and, for each variable, the value that halves the size as a fraction of
 // its current value.
@@ -71,7 +57,7 @@ func q2Part(t *testing.T, v *Variant, id string) PartVariant {
 }
 
 func TestQ2CanonicalRendersThePaper(t *testing.T) {
-	v, err := q2Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q2").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +110,7 @@ func TestQ2CanonicalRendersThePaper(t *testing.T) {
 }
 
 func TestQ2HandComputedVariants(t *testing.T) {
-	tp := q2Template(t)
+	tp := builtinTemplate(t, "dasc7606/q2")
 	tests := []struct {
 		seed       uint64
 		V, L, E, H float64
@@ -163,7 +149,7 @@ func TestQ2HandComputedVariants(t *testing.T) {
 }
 
 func TestQ2KeysMatchAnIndependentComputation(t *testing.T) {
-	tp := q2Template(t)
+	tp := builtinTemplate(t, "dasc7606/q2")
 	seen := map[string]int{}
 	for seed := uint64(0); seed < 1000; seed++ {
 		v, err := tp.Variant(seed)
@@ -213,7 +199,7 @@ func TestQ2KeysMatchAnIndependentComputation(t *testing.T) {
 }
 
 func TestQ2Grading(t *testing.T) {
-	v, err := q2Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q2").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,27 +218,8 @@ func TestQ2Grading(t *testing.T) {
 		{"c", "B", 0},
 	}
 	for _, tc := range tests {
-		rs, err := v.Grade(map[string]string{tc.part: tc.answer})
-		if err != nil {
-			t.Fatal(err)
+		if r := gradeOne(t, v, tc.part, tc.answer); math.Abs(r.Score-tc.want) > 1e-9 {
+			t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
 		}
-		for _, r := range rs {
-			if r.Part == tc.part && math.Abs(r.Score-tc.want) > 1e-9 {
-				t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
-			}
-		}
-	}
-}
-
-func TestQ2SelfTest(t *testing.T) {
-	rep, err := q2Template(t).SelfTest(1, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		t.Fatalf("self-test failures: %v", rep.Failures)
-	}
-	if rep.Distinct != 1000 {
-		t.Errorf("%d distinct variants of 1000", rep.Distinct)
 	}
 }

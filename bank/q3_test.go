@@ -10,20 +10,6 @@ import (
 	"github.com/marksmith/marksmith/calc"
 )
 
-// q3Template returns the built-in Q3 (quantization) template.
-func q3Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q3")
-	if tp == nil {
-		t.Fatal("dasc7606/q3 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q3Parts maps a variant's parts by id.
 func q3Parts(v *Variant) map[string]*PartVariant {
 	m := make(map[string]*PartVariant, len(v.Parts))
@@ -34,7 +20,7 @@ func q3Parts(v *Variant) map[string]*PartVariant {
 }
 
 func TestQ3Canonical(t *testing.T) {
-	v, err := q3Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q3").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +75,7 @@ func TestQ3Canonical(t *testing.T) {
 }
 
 func TestQ3GradeCanonical(t *testing.T) {
-	v, err := q3Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q3").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +138,7 @@ func TestQ3DrawnKeys(t *testing.T) {
 		{1, 4, 0.78, -0.84, []string{"MI250X", "H100", "A40", "A100 40GB", "RTX3060"}, []string{"1110", "0001"}, "MI250X"},
 		{5, 3, 0.55, -0.68, []string{"A100 80GB", "A6000", "A100 40GB", "RTX3090", "RTX3060"}, []string{"110", "001"}, "A100 80GB"},
 	}
-	tp := q3Template(t)
+	tp := builtinTemplate(t, "dasc7606/q3")
 	for _, tc := range tests {
 		v, err := tp.Variant(tc.seed)
 		if err != nil {
@@ -176,7 +162,7 @@ func TestQ3DrawnKeys(t *testing.T) {
 // TestQ3Fair recomputes every key of 1000 drawn variants by brute force
 // and checks the fairness margins the constraints promise.
 func TestQ3Fair(t *testing.T) {
-	tp := q3Template(t)
+	tp := builtinTemplate(t, "dasc7606/q3")
 	cat := map[string]float64{}
 	names, _ := calc.Strings(q3Const(tp, "cat_names"))
 	vrams, _ := calc.Floats(q3Const(tp, "cat_vram"))

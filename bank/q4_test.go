@@ -9,20 +9,6 @@ import (
 	"github.com/marksmith/marksmith/calc"
 )
 
-// q4Template returns the built-in Q4 (LoRA) template.
-func q4Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q4")
-	if tp == nil {
-		t.Fatal("dasc7606/q4 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q4Rank is the largest integer r with full/(lora per r) ≥ factor, found by
 // counting parameters rather than by the template's closed form.
 func q4Rank(full, perRank, factor int) int {
@@ -34,7 +20,7 @@ func q4Rank(full, perRank, factor int) int {
 }
 
 func TestQ4Canonical(t *testing.T) {
-	v, err := q4Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q4").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +85,7 @@ func TestQ4DrawnKeys(t *testing.T) {
 		{seed: 3, size: "65B", E: 8192, H: 22016, factor: 300, natt: 3, nmlp: 3, wantA: 13, wantB: 19},
 		{seed: 2024, size: "13B", E: 5120, H: 20480, factor: 150, natt: 3, nmlp: 2, wantA: 17, wantB: 27},
 	}
-	tp := q4Template(t)
+	tp := builtinTemplate(t, "dasc7606/q4")
 	for _, tc := range tests {
 		v, err := tp.Variant(tc.seed)
 		if err != nil {
@@ -127,7 +113,7 @@ func TestQ4DrawnKeys(t *testing.T) {
 // meeting the reduction, at least 1, and that its real bound sits clear of
 // an integer.
 func TestQ4Fair(t *testing.T) {
-	tp := q4Template(t)
+	tp := builtinTemplate(t, "dasc7606/q4")
 	for seed := uint64(1); seed <= 1000; seed++ {
 		v, err := tp.Variant(seed)
 		if err != nil {
@@ -154,7 +140,7 @@ func TestQ4Fair(t *testing.T) {
 }
 
 func TestQ4GradeCanonical(t *testing.T) {
-	v, err := q4Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q4").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,20 +12,6 @@ import (
 	"github.com/marksmith/marksmith/grader"
 )
 
-// q5Template returns the built-in Q5 (embeddings) template.
-func q5Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q5")
-	if tp == nil {
-		t.Fatal("dasc7606/q5 is not in the built-in bank")
-	}
-	return tp
-}
-
 // The paper's printed input matrices of 5(a) and 5(b).
 var (
 	q5PaperA = [][]float64{
@@ -109,7 +95,7 @@ func q5Weights(X [][]float64, i int) []float64 {
 }
 
 func TestQ5Canonical(t *testing.T) {
-	v, err := q5Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q5").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +165,7 @@ func TestQ5Canonical(t *testing.T) {
 }
 
 func TestQ5GradeCanonical(t *testing.T) {
-	v, err := q5Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q5").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +203,7 @@ func TestQ5DrawnVariant(t *testing.T) {
 	// Seed 1, worked by hand from its printed tables: row i of (a) minus
 	// the embedding of position i is one token's embedding, e.g. row 6
 	// (-4.5, 0, 0, 0.5) - (0.5, 0, 0, 0.5) = (-5, 0, 0, 0) = book.
-	v, err := q5Template(t).Variant(1)
+	v, err := builtinTemplate(t, "dasc7606/q5").Variant(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +234,7 @@ func TestQ5DrawnVariant(t *testing.T) {
 // position, the keys follow from the matrices, and the reference quotes
 // the noun's real attention weights.
 func TestQ5Fair(t *testing.T) {
-	tp := q5Template(t)
+	tp := builtinTemplate(t, "dasc7606/q5")
 	base := [][]float64{{0, 0, 0, 0.5}, {0, 0, 0.5, 0}, {0, 0.5, 0, 0}, {0.5, 0, 0, 0}, {0, 0, 0.5, 0.5}, {0, 0.5, 0, 0.5}, {0.5, 0, 0, 0.5}}
 	for seed := uint64(1); seed <= 1000; seed++ {
 		v, err := tp.Variant(seed)

@@ -8,20 +8,6 @@ import (
 	"testing"
 )
 
-// q7Template loads dasc7606/q7 from the built-in bank.
-func q7Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q7")
-	if tp == nil {
-		t.Fatal("dasc7606/q7 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q7Paper is the paper's text of each part's options, in the paper's order,
 // and the instructor's key as those texts.
 var q7Paper = []struct {
@@ -63,7 +49,7 @@ func q7Texts(p PartVariant) (shown, right []string) {
 }
 
 func TestQ7CanonicalRendersThePaper(t *testing.T) {
-	v, err := q7Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q7").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +80,7 @@ func TestQ7CanonicalRendersThePaper(t *testing.T) {
 }
 
 func TestQ7VariantsShuffleOptionsAndKeepKeys(t *testing.T) {
-	tp := q7Template(t)
+	tp := builtinTemplate(t, "dasc7606/q7")
 	orders := map[string]map[string]bool{"a": {}, "b": {}, "c": {}}
 	for seed := uint64(1); seed <= 500; seed++ {
 		v, err := tp.Variant(seed)
@@ -127,7 +113,7 @@ func TestQ7VariantsShuffleOptionsAndKeepKeys(t *testing.T) {
 }
 
 func TestQ7Grading(t *testing.T) {
-	v, err := q7Template(t).Variant(5)
+	v, err := builtinTemplate(t, "dasc7606/q7").Variant(5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,27 +137,8 @@ func TestQ7Grading(t *testing.T) {
 		{"c", "D", 0},
 	}
 	for _, tc := range tests {
-		rs, err := v.Grade(map[string]string{tc.part: tc.answer})
-		if err != nil {
-			t.Fatal(err)
+		if r := gradeOne(t, v, tc.part, tc.answer); math.Abs(r.Score-tc.want) > 1e-9 {
+			t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
 		}
-		for _, r := range rs {
-			if r.Part == tc.part && math.Abs(r.Score-tc.want) > 1e-9 {
-				t.Errorf("(%s) %q scores %v, want %v (%s)", tc.part, tc.answer, r.Score, tc.want, r.FormatError)
-			}
-		}
-	}
-}
-
-func TestQ7SelfTest(t *testing.T) {
-	rep, err := q7Template(t).SelfTest(1, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		t.Fatalf("self-test failures: %v", rep.Failures)
-	}
-	if rep.Distinct != 1000 {
-		t.Errorf("%d distinct variants of 1000", rep.Distinct)
 	}
 }

@@ -6,20 +6,6 @@ import (
 	"testing"
 )
 
-// q8Template loads dasc7606/q8 from the built-in bank.
-func q8Template(t *testing.T) *Template {
-	t.Helper()
-	ts, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := Find(ts, "dasc7606/q8")
-	if tp == nil {
-		t.Fatal("dasc7606/q8 is not in the built-in bank")
-	}
-	return tp
-}
-
 // q8Keys returns the keys of (a)–(d) by part ID.
 func q8Keys(t *testing.T, v *Variant) map[string]float64 {
 	t.Helper()
@@ -35,7 +21,7 @@ func q8Keys(t *testing.T, v *Variant) map[string]float64 {
 }
 
 func TestQ8IsAuthoredAndCanonical(t *testing.T) {
-	tp := q8Template(t)
+	tp := builtinTemplate(t, "dasc7606/q8")
 	if !tp.Authored || !strings.Contains(tp.Origin, "Written for this bank") {
 		t.Errorf("authored %v, origin %q: want an authored question saying so", tp.Authored, tp.Origin)
 	}
@@ -69,7 +55,7 @@ func TestQ8IsAuthoredAndCanonical(t *testing.T) {
 }
 
 func TestQ8KeysMatchAnIndependentComputation(t *testing.T) {
-	tp := q8Template(t)
+	tp := builtinTemplate(t, "dasc7606/q8")
 	for seed := uint64(0); seed < 1000; seed++ {
 		v, err := tp.Variant(seed)
 		if err != nil {
@@ -94,7 +80,7 @@ func TestQ8KeysMatchAnIndependentComputation(t *testing.T) {
 }
 
 func TestQ8GradingCarriesErrorsForward(t *testing.T) {
-	v, err := q8Template(t).Canonical()
+	v, err := builtinTemplate(t, "dasc7606/q8").Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,18 +112,5 @@ func TestQ8GradingCarriesErrorsForward(t *testing.T) {
 				t.Errorf("%s: (%s) %q scores %v, want %v (%s %s)", tc.name, r.Part, tc.answers[r.Part], r.Score, want, r.Rule, r.FormatError)
 			}
 		}
-	}
-}
-
-func TestQ8SelfTest(t *testing.T) {
-	rep, err := q8Template(t).SelfTest(1, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK() {
-		t.Fatalf("self-test failures: %v", rep.Failures)
-	}
-	if rep.Distinct != 1000 {
-		t.Errorf("%d distinct variants of 1000", rep.Distinct)
 	}
 }

@@ -650,8 +650,27 @@ func (g *Generator) DrawCohort(examSeed uint64, template string, students []stri
 	return c, nil
 }
 
-// Check reports the first constraint that env breaks, or nil.
+// Check reports the first constraint that env breaks, or nil. env holds a
+// variant's drawn and derived values; the template's constants, which a
+// stored variant leaves out, are added here.
 func (g *Generator) Check(env map[string]any) error {
+	var full map[string]any // env with the constants, made when one is missing
+	for i := range g.Params {
+		p := &g.Params[i]
+		if _, ok := env[p.Name]; ok || p.Kind != Const {
+			continue
+		}
+		if full == nil {
+			full = make(map[string]any, len(g.Params))
+			for k, v := range env {
+				full[k] = v
+			}
+		}
+		full[p.Name] = p.Value
+	}
+	if full != nil {
+		env = full
+	}
 	i, err := g.check(env)
 	if err != nil {
 		return err

@@ -243,3 +243,25 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAddsConstants checks a stored variant's values, which leave the
+// template's constants out, against constraints that read them.
+func TestCheckAddsConstants(t *testing.T) {
+	g := testGenerator(t)
+	g.Constraints = append(g.Constraints, Constraint{Expr: mustCompile(t, "c == 100 && a < c", "a", "c")})
+	v, err := g.Draw(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(v, "c")
+	if err := g.Check(v); err != nil {
+		t.Fatalf("Check without the constant: %v", err)
+	}
+	if _, ok := v["c"]; ok {
+		t.Fatal("Check changed the map it was given")
+	}
+	v["a"] = 200
+	if err := g.Check(v); err == nil {
+		t.Fatal("a broken constraint passed")
+	}
+}
