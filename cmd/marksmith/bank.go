@@ -250,6 +250,22 @@ func splitFirst(args []string) (string, []string) {
 	return "", args
 }
 
+// parseIDs parses flags that may stand before, after or among template ids,
+// and returns the ids.
+func parseIDs(fl *flag.FlagSet, args []string) ([]string, error) {
+	var ids []string
+	for len(args) > 0 {
+		for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			ids, args = append(ids, args[0]), args[1:]
+		}
+		if err := fl.Parse(args); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		args = fl.Args()
+	}
+	return ids, nil
+}
+
 // keyLine is one line of `bank key --format jsonl`.
 type keyLine struct {
 	Template string         `json:"template"`
@@ -264,14 +280,10 @@ func bankKey(args []string, stdout io.Writer) error {
 	count := fl.Int("count", 1, "variants per template")
 	format := fl.String("format", "jsonl", "jsonl")
 	extra := fl.String("bank", "", "folder of extra templates")
-	var ids []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ids, args = append(ids, args[0]), args[1:]
+	ids, err := parseIDs(fl, args)
+	if err != nil {
+		return err
 	}
-	if err := fl.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	ids = append(ids, fl.Args()...)
 	if len(ids) == 0 {
 		return &exitError{code: 2, err: errors.New("bank key: give one or more template ids")}
 	}
@@ -326,14 +338,10 @@ func bankTest(args []string, stdout io.Writer) error {
 	count := fl.Int("count", 100, "variants per template")
 	format := fl.String("format", "text", "text or json")
 	extra := fl.String("bank", "", "folder of extra templates")
-	var ids []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		ids, args = append(ids, args[0]), args[1:]
+	ids, err := parseIDs(fl, args)
+	if err != nil {
+		return err
 	}
-	if err := fl.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	ids = append(ids, fl.Args()...)
 	if *count < 1 {
 		return &exitError{code: 2, err: errors.New("bank test: --count must be 1 or more")}
 	}

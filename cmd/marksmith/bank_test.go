@@ -186,3 +186,21 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	}
 	return p
 }
+
+func TestBankKeyFlagsAmongIDs(t *testing.T) {
+	out, _, err := runCmd(t, "", "bank", "key", "dasc7606/q8", "--seed", "3", "dasc7606/q4", "--count", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var templates []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var k struct{ Template string }
+		if err := json.Unmarshal([]byte(l), &k); err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, k.Template)
+	}
+	if strings.Join(templates, " ") != "dasc7606/q8 dasc7606/q8 dasc7606/q4 dasc7606/q4" {
+		t.Errorf("templates %v, want two variants each of q8 and q4", templates)
+	}
+}
