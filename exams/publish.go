@@ -140,6 +140,7 @@ type pubQuestion struct {
 	canonical map[string][]string
 	seen      map[string]struct{}
 	exhausted bool
+	sat       variants.Saturation // as variants.DrawCohort keeps it
 }
 
 // loadTemplate loads one stored template version.
@@ -376,7 +377,7 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 	// cohort or in this batch, certainly need alternatives.
 	var need []int
 	for qi, q := range qs {
-		if float64(len(q.seen)) >= q.space {
+		if q.sat.Full() || float64(len(q.seen)) >= q.space {
 			continue // repeats are unavoidable: no alternatives are tried
 		}
 		local := make(map[string]struct{}, ns)
@@ -418,7 +419,7 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 			chosen[i] = d.seed
 			fp := d.fp
 			tries := cohortRetries
-			if float64(len(q.seen)) >= q.space {
+			if q.sat.Full() || float64(len(q.seen)) >= q.space {
 				tries, q.exhausted = 0, true
 			}
 			if _, dup := q.seen[fp]; dup {
@@ -444,6 +445,8 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 					}
 				}
 			}
+			_, repeat := q.seen[fp]
+			q.sat.Record(repeat)
 			q.seen[fp] = struct{}{}
 			if chosen[i] != d.seed {
 				rebuild = append(rebuild, i)

@@ -603,22 +603,31 @@ type Cohort struct {
 	Exhausted bool
 }
 
+// SaturateAfter is how many students in a row must fail to find an unused
+// variant, after trying every alternative seed, before a cohort draw takes
+// the template's space to be used up and stops looking. SpaceSize counts
+// variants before constraints, so a space can run out long before it.
+const SaturateAfter = 16
+
 // DrawCohort gives each student a variant seed, distinct from the others'
 // wherever the parameter space allows: a student whose hashed seed repeats
 // an earlier variant gets the first of up to retries alternative seeds that
-// does not. The result is deterministic in (examSeed, template, students).
+// does not. Once every variant is taken, or SaturateAfter students in a row
+// found none free, the rest keep their hashed seeds. The result is
+// deterministic in (examSeed, template, students).
 func (g *Generator) DrawCohort(examSeed uint64, template string, students []string, retries int) (*Cohort, error) {
 	if len(students) == 0 {
 		return nil, errNoKeys
 	}
 	seen := make(map[string]struct{}, len(students))
 	c := &Cohort{Seeds: make([]uint64, len(students))}
+	var sat Saturation
 	space := g.SpaceSize()
 	for i, s := range students {
 		base := Seed(examSeed, s, template)
 		chosen, fp := uint64(0), ""
 		tries := retries
-		if float64(len(seen)) >= space {
+		if sat.Full() || float64(len(seen)) >= space {
 			// Every variant the space holds is taken: repeats are unavoidable.
 			tries, c.Exhausted = 0, true
 		}
@@ -643,12 +652,37 @@ func (g *Generator) DrawCohort(examSeed uint64, template string, students []stri
 				c.Exhausted = true
 			}
 		}
+		_, dup := seen[fp]
+		sat.Record(dup)
 		c.Seeds[i] = chosen
 		seen[fp] = struct{}{}
 	}
 	c.Distinct = len(seen)
 	return c, nil
 }
+
+// Saturation follows a cohort draw: how many students in a row ended with
+// a variant someone already had. Its zero value is ready to use.
+type Saturation struct {
+	misses int
+	full   bool
+}
+
+// Record notes one student's outcome: repeat is whether the variant chosen
+// was already taken.
+func (s *Saturation) Record(repeat bool) {
+	if !repeat {
+		s.misses = 0
+		return
+	}
+	s.misses++
+	if s.misses >= SaturateAfter {
+		s.full = true
+	}
+}
+
+// Full reports whether the space is taken to be used up.
+func (s *Saturation) Full() bool { return s.full }
 
 // Check reports the first constraint that env breaks, or nil. env holds a
 // variant's drawn and derived values; the template's constants, which a

@@ -265,3 +265,44 @@ func TestCheckAddsConstants(t *testing.T) {
 		t.Fatal("a broken constraint passed")
 	}
 }
+
+// TestCohortSaturates draws a cohort from a space whose constraints leave
+// 10 of its 100 variants: every variant is used, and the search stops once
+// SaturateAfter students in a row found none free.
+func TestCohortSaturates(t *testing.T) {
+	vals := make([]any, 100)
+	for i := range vals {
+		vals[i] = i
+	}
+	g := &Generator{
+		Params:      []Param{{Name: "a", Kind: Choice, Values: vals}},
+		Constraints: []Constraint{{Expr: mustCompile(t, "a < 10", "a")}},
+		Canonical:   map[string]any{"a": 0},
+	}
+	students := make([]string, 300)
+	for i := range students {
+		students[i] = strconv.Itoa(i)
+	}
+	c, err := g.DrawCohort(1, "t", students, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Distinct != 10 || !c.Exhausted {
+		t.Fatalf("%d distinct, exhausted %v; want 10, true", c.Distinct, c.Exhausted)
+	}
+	var s Saturation
+	for i := 0; i < SaturateAfter-1; i++ {
+		s.Record(true)
+	}
+	s.Record(false)
+	for i := 0; i < SaturateAfter-1; i++ {
+		s.Record(true)
+	}
+	if s.Full() {
+		t.Fatal("saturated without SaturateAfter repeats in a row")
+	}
+	s.Record(true)
+	if !s.Full() {
+		t.Fatal("not saturated after SaturateAfter repeats in a row")
+	}
+}
