@@ -64,6 +64,7 @@ func (t *Template) Variant(seed uint64) (*Variant, error) {
 }
 
 func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
+	run := &calc.Runner{} // one expression machine for the whole variant
 	v := &Variant{
 		Template:  t.ID,
 		Version:   t.Version,
@@ -80,14 +81,14 @@ func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 		}
 	}
 	if t.intro != nil {
-		s, err := t.intro.Render(env)
+		s, err := t.intro.RenderWith(run, env)
 		if err != nil {
 			return nil, &partError{part: "intro", field: "intro", err: err}
 		}
 		v.Stem = s
 	}
 	for i, p := range t.parts {
-		pv, err := p.build(seed, env)
+		pv, err := p.build(seed, env, run)
 		if err != nil {
 			return nil, err
 		}
@@ -96,19 +97,19 @@ func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 	return v, nil
 }
 
-func (p *part) build(seed uint64, env map[string]any) (PartVariant, error) {
+func (p *part) build(seed uint64, env map[string]any, run *calc.Runner) (PartVariant, error) {
 	fail := func(field string, err error) (PartVariant, error) {
 		return PartVariant{}, &partError{part: p.id, field: field, err: err}
 	}
 	pv := PartVariant{ID: p.id, Marks: p.marks}
-	prompt, err := p.prompt.Render(env)
+	prompt, err := p.prompt.RenderWith(run, env)
 	if err != nil {
 		return fail("prompt", err)
 	}
-	if pv.Rows, err = renderAll(p.rows, env); err != nil {
+	if pv.Rows, err = renderAll(p.rows, env, run); err != nil {
 		return fail("rows", err)
 	}
-	if pv.Columns, err = renderAll(p.cols, env); err != nil {
+	if pv.Columns, err = renderAll(p.cols, env, run); err != nil {
 		return fail("columns", err)
 	}
 	pv.Prompt = prompt
@@ -119,21 +120,21 @@ func (p *part) build(seed uint64, env map[string]any) (PartVariant, error) {
 		Follow: p.follow, FollowMarks: p.followMk,
 	}
 	if p.reference != nil {
-		if spec.Reference, err = p.reference.Render(env); err != nil {
+		if spec.Reference, err = p.reference.RenderWith(run, env); err != nil {
 			return fail("reference", err)
 		}
 	}
-	if spec.Options, err = p.buildOptions(seed, env); err != nil {
+	if spec.Options, err = p.buildOptions(seed, env, run); err != nil {
 		return fail("options", err)
 	}
 	raw := p.key
 	if p.value != nil {
-		if raw, err = p.value.Run(env); err != nil {
+		if raw, err = p.value.RunWith(run, env); err != nil {
 			return fail("value", err)
 		}
 	}
 	if p.typ == grader.Points {
-		charts, err := p.buildCharts(env)
+		charts, err := p.buildCharts(env, run)
 		if err != nil {
 			return fail("charts", err)
 		}
@@ -176,10 +177,10 @@ func (p *part) build(seed uint64, env map[string]any) (PartVariant, error) {
 // labels names options in display order.
 const labels = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-func (p *part) buildOptions(seed uint64, env map[string]any) ([]grader.Option, error) {
+func (p *part) buildOptions(seed uint64, env map[string]any, run *calc.Runner) ([]grader.Option, error) {
 	opts := p.options
 	if p.optExpr != nil {
-		v, err := p.optExpr.Run(env)
+		v, err := p.optExpr.RunWith(run, env)
 		if err != nil {
 			return nil, err
 		}
@@ -229,10 +230,10 @@ func (p *part) buildOptions(seed uint64, env map[string]any) ([]grader.Option, e
 	return out, nil
 }
 
-func (p *part) buildCharts(env map[string]any) ([]grader.Chart, error) {
+func (p *part) buildCharts(env map[string]any, run *calc.Runner) ([]grader.Chart, error) {
 	out := make([]grader.Chart, len(p.charts))
 	for i, ch := range p.charts {
-		v, err := ch.value.Run(env)
+		v, err := ch.value.RunWith(run, env)
 		if err != nil {
 			return nil, fmt.Errorf("chart %s: %w", ch.id, err)
 		}
@@ -388,13 +389,13 @@ func (v *Variant) Grade(answers map[string]string) ([]grader.Result, error) {
 	return q.Grade(answers), nil
 }
 
-func renderAll(ts []*variants.Text, env map[string]any) ([]string, error) {
+func renderAll(ts []*variants.Text, env map[string]any, run *calc.Runner) ([]string, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
 	out := make([]string, len(ts))
 	for i, t := range ts {
-		s, err := t.Render(env)
+		s, err := t.RenderWith(run, env)
 		if err != nil {
 			return nil, err
 		}

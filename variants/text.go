@@ -61,13 +61,18 @@ func CompileText(src string, env calc.Env) (*Text, []error) {
 
 // Render fills the placeholders from env.
 func (t *Text) Render(env map[string]any) (string, error) {
+	return t.RenderWith(nil, env)
+}
+
+// RenderWith fills the placeholders from env on r's expression machine.
+func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 	if len(t.progs) == 0 {
 		return t.lits[0], nil
 	}
 	var b strings.Builder
 	for i, p := range t.progs {
 		b.WriteString(t.lits[i])
-		v, err := p.Run(env)
+		v, err := p.RunWith(r, env)
 		if err != nil {
 			return "", err
 		}
