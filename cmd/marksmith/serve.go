@@ -84,11 +84,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQLDB(), db.Dialect()),
 	)
+	examService := exams.New(examStore, users, templates, time.Now, logger)
 	app := api.New(apiCfg, api.Deps{
 		Users:     users,
 		Tokens:    tokens,
 		Templates: templates,
-		Exams:     exams.New(examStore, users, templates, time.Now, logger),
+		Exams:     examService,
 		ExamStore: examStore,
 		Logger:    logger,
 		Now:       time.Now,
@@ -106,6 +107,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go sweepRefreshTokens(sweepCtx, tokens, apiCfg.RefreshTTL, time.Hour, time.Now, logger)
+	go closeOverdue(sweepCtx, examService, overdueInterval, time.Now, logger)
 	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Dialect())
 	fmt.Fprintf(stdout, "marksmith: serving on http://%s\n", displayAddr(ln.Addr()))
 
@@ -132,9 +134,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // ago. By then every token rotated from them has expired too, so reuse
 // detection loses nothing. Any number of instances may sweep at once.
 func sweepRefreshTokens(ctx context.Context, tokens *storage.TokenService, refreshTTL, interval time.Duration, now func() time.Time, logger *slog.Logger) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
+	every(ctx, interval, func() {
 		n, err := tokens.DeleteExpiredRefreshTokens(ctx, now().Add(-refreshTTL))
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -142,12 +142,41 @@ func sweepRefreshTokens(ctx context.Context, tokens *storage.TokenService, refre
 		case n > 0:
 			logger.Info("deleted expired refresh tokens", "count", n)
 		}
+	})
+}
+
+// every runs job at once and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, job func()) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		job()
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
 	}
+}
+
+// overdueInterval is how often serve closes attempts whose time ran out.
+const overdueInterval = 30 * time.Second
+
+// closeOverdue closes and grades, at start and then every interval until
+// ctx ends, the attempts whose deadline and grace have passed, with what
+// their students saved. Attempts are also closed whenever they are read, so
+// this only keeps untouched ones from lingering open in the gradebook; any
+// number of instances may run it at once.
+func closeOverdue(ctx context.Context, svc *exams.Service, interval time.Duration, now func() time.Time, logger *slog.Logger) {
+	every(ctx, interval, func() {
+		n, err := svc.CloseOverdue(ctx, now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("close overdue attempts", "error", err.Error())
+		case n > 0:
+			logger.Info("closed overdue attempts", "count", n)
+		}
+	})
 }
 
 // displayAddr turns a listening address into one a browser can open.
