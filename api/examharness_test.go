@@ -2,33 +2,23 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for test schemas
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/marksmith/marksmith"
 	"github.com/marksmith/marksmith/auth"
 	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/exams"
+	"github.com/marksmith/marksmith/internal/pgtest"
 	"github.com/marksmith/marksmith/storage"
 )
-
-// defaultTestPostgres is the Postgres the exam tests use unless
-// MARKSMITH_TEST_POSTGRES names another.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // examStart is when the exam tests' clock starts.
 var examStart = time.Date(2026, 5, 19, 9, 0, 0, 0, time.UTC)
@@ -116,50 +106,7 @@ func seedBuiltinBank(t *testing.T, templates marksmith.TemplateService, now time
 // ends, and returns a DSN whose search_path selects it.
 func testPostgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestPostgres
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		if admin != nil {
-			admin.Close()
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("postgres not reachable (required when CI=true): %v", err)
-		}
-		t.Skipf("postgres not reachable: %v (set MARKSMITH_TEST_POSTGRES to run the exam journey on Postgres)", err)
-	}
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "marksmith_api_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("MARKSMITH_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "marksmith_api_")
 }
 
 // call sends a JSON request as the holder of token and fails the test

@@ -1,78 +1,26 @@
 package exams
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
-
 	"github.com/marksmith/marksmith"
 	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/internal/pgtest"
 	"github.com/marksmith/marksmith/storage"
 	"github.com/marksmith/marksmith/variants"
 )
-
-// defaultTestPostgres is the Postgres tests use unless
-// MARKSMITH_TEST_POSTGRES names another.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // openPostgres opens a fresh schema of the test Postgres, dropped when the
 // test ends. Without Postgres it skips, or fails when CI=true.
 func openPostgres(t testing.TB) *storage.DB {
 	t.Helper()
-	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestPostgres
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		if admin != nil {
-			admin.Close()
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("postgres not reachable (required when CI=true): %v", err)
-		}
-		t.Skipf("postgres not reachable: %v (set MARKSMITH_TEST_POSTGRES)", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "marksmith_exams_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := storage.Open(t.Context(), u.String(), nil)
+	db, err := storage.Open(t.Context(), pgtest.Schema(t, "marksmith_exams_"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

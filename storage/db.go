@@ -217,14 +217,10 @@ func createPrivate(target string) error {
 
 // redact hides the password of a database URL.
 func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return dsn
 }
 
 // Close closes the database.

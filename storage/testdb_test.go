@@ -1,22 +1,11 @@
 package storage
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
+	"github.com/marksmith/marksmith/internal/pgtest"
 	"path/filepath"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for test schemas
 )
-
-// defaultTestPostgres is the Postgres the tests use unless
-// MARKSMITH_TEST_POSTGRES names another.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // testClock is the fixed time test databases start at.
 var testClock = time.Date(2026, 3, 4, 5, 6, 7, 890123000, time.UTC)
@@ -75,46 +64,5 @@ func openTestDB(t *testing.T, dialect string) *DB {
 // and packages running in parallel do not meet.
 func testPostgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestPostgres
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		if admin != nil {
-			admin.Close()
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("postgres not reachable at %s (required when CI=true): %v", redact(base), err)
-		}
-		t.Skipf("postgres not reachable at %s: %v (set MARKSMITH_TEST_POSTGRES)", redact(base), err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "marksmith_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("MARKSMITH_TEST_POSTGRES %q: %v", base, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "marksmith_test_")
 }

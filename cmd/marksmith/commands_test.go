@@ -1,24 +1,16 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for test schemas
 
 	"github.com/marksmith/marksmith/auth"
+	"github.com/marksmith/marksmith/internal/pgtest"
 	"github.com/marksmith/marksmith/migrations"
 	"github.com/marksmith/marksmith/storage"
 )
@@ -141,44 +133,7 @@ func latestMigration(t *testing.T) int {
 // Without Postgres it skips the test, or fails it when CI=true.
 func testPostgresURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("MARKSMITH_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("postgres not reachable at %s (required when CI=true): %v", base, err)
-		}
-		t.Skipf("postgres not reachable at %s: %v (set MARKSMITH_TEST_POSTGRES)", base, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "marksmith_cmd_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "marksmith_cmd_test_")
 }
 
 // TestServePostgres checks serve on Postgres: it needs a JWT secret,
