@@ -13,6 +13,8 @@ func formatFuncs() []Func {
 		{Name: "fixed", Doc: "fixed(x, d) — x with exactly d decimals, rounded half away from zero: fixed(0.9, 2) = \"0.90\"", Fn: fixed},
 		{Name: "thousands", Doc: "thousands(x[, d]) — x with comma thousands separators and d decimals (default 0): thousands(173408256) = \"173,408,256\"", Fn: thousands},
 		{Name: "sci", Doc: "sci(x, sig) — x in scientific notation with sig significant figures: sci(173408256, 4) = \"1.734 × 10^8\"", Fn: sci},
+		{Name: "grid", Doc: "grid(M, d, cell_sep, row_sep) — the rows of M joined: cells with d decimals (d < 0: as written) separated by cell_sep, rows by row_sep: grid([[1, 0.5]], 1, ' & ', ' \\\\ ') = \"1.0 & 0.5\"", Fn: gridFn},
+		{Name: "md_rows", Doc: "md_rows(labels, M, d) — Markdown table rows \"| label | cell | … |\", one per row of M, cells with d decimals (d < 0: as written)", Fn: mdRows},
 		{Name: "pct", Doc: "pct(x, d) — the fraction x as a percentage with d decimals: pct(0.125, 1) = \"12.5%\"", Fn: pct},
 	}
 }
@@ -134,4 +136,122 @@ func pct(args ...any) (any, error) {
 		return nil, err
 	}
 	return formatFixed(x*100, d) + "%", nil
+}
+
+// cellText formats one table cell: with d decimals, or as written when d < 0.
+func cellText(fn string, v any, d int) (string, error) {
+	if d < 0 {
+		switch x := v.(type) {
+		case int:
+			return strconv.Itoa(x), nil
+		case string:
+			return x, nil
+		}
+	}
+	f, err := Float(v)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", fn, err)
+	}
+	if d >= 0 {
+		return formatFixed(f, d), nil
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', 0, 64), nil
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), nil
+}
+
+// gridArgs reads a matrix and a number of decimals (which may be negative).
+func gridArgs(fn string, args []any, mi, di int) ([]any, int, error) {
+	rows, err := List(args[mi])
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: M: %w", fn, err)
+	}
+	d, err := argInt(fn, "d", args, di)
+	if err != nil {
+		return nil, 0, err
+	}
+	if d > 15 {
+		return nil, 0, fmt.Errorf("%s: d = %d above 15", fn, d)
+	}
+	return rows, d, nil
+}
+
+// writeRow writes one row's cells separated by sep.
+func writeRow(b *strings.Builder, fn string, row any, d int, sep string) error {
+	cells, err := List(row)
+	if err != nil {
+		return fmt.Errorf("%s: row: %w", fn, err)
+	}
+	for j, c := range cells {
+		if j > 0 {
+			b.WriteString(sep)
+		}
+		t, err := cellText(fn, c, d)
+		if err != nil {
+			return err
+		}
+		b.WriteString(t)
+	}
+	return nil
+}
+
+func gridFn(args ...any) (any, error) {
+	if err := arity("grid", args, 4); err != nil {
+		return nil, err
+	}
+	rows, d, err := gridArgs("grid", args, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	cellSep, ok1 := args[2].(string)
+	rowSep, ok2 := args[3].(string)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("grid: the separators must be text")
+	}
+	var b strings.Builder
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteString(rowSep)
+		}
+		if err := writeRow(&b, "grid", row, d, cellSep); err != nil {
+			return nil, err
+		}
+	}
+	return b.String(), nil
+}
+
+func mdRows(args ...any) (any, error) {
+	if err := arity("md_rows", args, 3); err != nil {
+		return nil, err
+	}
+	labels, err := List(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("md_rows: labels: %w", err)
+	}
+	rows, d, err := gridArgs("md_rows", args, 1, 2)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) != len(rows) {
+		return nil, fmt.Errorf("md_rows: %d labels for %d rows", len(labels), len(rows))
+	}
+	var b strings.Builder
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		label, err := cellText("md_rows", labels[i], -1)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("| ")
+		b.WriteString(label)
+		b.WriteString(" | ")
+		if err := writeRow(&b, "md_rows", row, d, " | "); err != nil {
+			return nil, err
+		}
+		b.WriteString(" |")
+	}
+	return b.String(), nil
 }

@@ -5,6 +5,11 @@ import "testing"
 func TestFormatValues(t *testing.T) {
 	runValues(t, []valueCase{
 		{"fixed(0.9, 2)", "0.90"},
+		{"grid([[1, 0.5], [-2, 0.25]], 1, ' & ', ' \\\\ ')", "1.0 & 0.5 \\ -2.0 & 0.3"},
+		{"grid([[1, 0.5], [-2.0, 0.25]], -1, ',', ';')", "1,0.5;-2,0.25"},
+		{"grid([], 1, ',', ';')", ""},
+		{"md_rows(['Ann', 'like'], [[1, 0, 0, 1], [0, 0, 1, 1]], -1)", "| Ann | 1 | 0 | 0 | 1 |\n| like | 0 | 0 | 1 | 1 |"},
+		{"md_rows([1, 2], [[0.5, 0], [0, 0.5]], 1)", "| 1 | 0.5 | 0.0 |\n| 2 | 0.0 | 0.5 |"},
 		{"fixed(2.675, 2)", "2.68"},
 		{"fixed(-0.001, 2)", "0.00"},
 		{"fixed(3, 0)", "3"},
@@ -36,6 +41,10 @@ func TestFormatValues(t *testing.T) {
 func TestFormatErrors(t *testing.T) {
 	runErrors(t, []errorCase{
 		{"fixed(1, -1)", "fixed: d = -1 outside [0, 15]"},
+		{"md_rows(['a'], [[1], [2]], 1)", "md_rows: 1 labels for 2 rows"},
+		{"grid([[1, 'x']], 1, ',', ';')", "grid: x (string) is not a number"},
+		{"grid([[1]], 1, 2, ';')", "grid: the separators must be text"},
+		{"grid([[1]], 16, ',', ';')", "grid: d = 16 above 15"},
 		{"fixed('a', 2)", "fixed: x: a (string) is not a number"},
 		{"fixed(1, 2, 3)", "fixed: want 2 arguments, got 3"},
 		{"sci(1, 0)", "sci: sig = 0 outside [1, 17]"},

@@ -187,7 +187,7 @@ func TestFunctionsAreCallable(t *testing.T) {
 		"decode": "decode(x5a[0], tokens, tok, pos, 1)", "decode_count": "decode_count(x5a[0], tokens, tok, pos, 1)",
 		"decode_all": "decode_all(x5a, tokens, tok, pos)", "decodes_uniquely": "decodes_uniquely(x5a, tokens, tok, pos)",
 		"activations": "activations()", "activate": "activate('ReLU', -1)",
-		"fixed": "fixed(0.9, 2)", "thousands": "thousands(1234)", "sci": "sci(1234, 2)", "pct": "pct(0.5, 0)",
+		"fixed": "fixed(0.9, 2)", "grid": "grid([[1, 2]], 1, ' ', ';')", "md_rows": "md_rows(['a'], [[1, 2]], -1)", "thousands": "thousands(1234)", "sci": "sci(1234, 2)", "pct": "pct(0.5, 0)",
 	}
 	seen := make(map[string]bool)
 	for _, f := range Functions() {
