@@ -108,14 +108,8 @@ func TestQ3GradeCanonical(t *testing.T) {
 		{"restating the question earns nothing", "d", "Because the weights follow a zero-centred normal distribution.", 0},
 	}
 	for _, tc := range tests {
-		rs, err := v.Grade(map[string]string{tc.part: tc.ans})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rs {
-			if r.Part == tc.part && math.Abs(r.Score-tc.want) > 1e-9 {
-				t.Errorf("%s: (%s) %q scored %v, want %v (%s %s)", tc.name, tc.part, tc.ans, r.Score, tc.want, r.Feedback, r.FormatError)
-			}
+		if r := gradeOne(t, v, tc.part, tc.ans); math.Abs(r.Score-tc.want) > 1e-9 {
+			t.Errorf("%s: (%s) %q scored %v, want %v (%s %s)", tc.name, tc.part, tc.ans, r.Score, tc.want, r.Feedback, r.FormatError)
 		}
 	}
 }

@@ -187,14 +187,8 @@ func TestQ5GradeCanonical(t *testing.T) {
 		{"keeps itself, moves towards the adjectives", "c", "Dog keeps most of its own embedding but moves towards big and black.", 3},
 	}
 	for _, tc := range tests {
-		rs, err := v.Grade(map[string]string{tc.part: tc.ans})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rs {
-			if r.Part == tc.part && math.Abs(r.Score-tc.want) > 1e-9 {
-				t.Errorf("%s: (%s) scored %v, want %v (%s %s)", tc.name, tc.part, r.Score, tc.want, r.Feedback, r.FormatError)
-			}
+		if r := gradeOne(t, v, tc.part, tc.ans); math.Abs(r.Score-tc.want) > 1e-9 {
+			t.Errorf("%s: (%s) scored %v, want %v (%s %s)", tc.name, tc.part, r.Score, tc.want, r.Feedback, r.FormatError)
 		}
 	}
 }
