@@ -96,12 +96,8 @@ type Deps struct {
 	Users     marksmith.UserService
 	Tokens    marksmith.TokenService
 	Templates marksmith.TemplateService
-	// Exams runs online exams; nil: the exam routes answer 503. ExamStore
-	// is its storage, which the API reads the audit log from and deletes
-	// draft exams with (after the service has checked access); it is
-	// required with Exams.
-	Exams     *exams.Service
-	ExamStore marksmith.ExamService
+	// Exams runs online exams; nil: the exam routes answer 503.
+	Exams *exams.Service
 
 	Logger  *slog.Logger                    // nil: logs are discarded
 	Now     func() time.Time                // nil: time.Now
@@ -185,7 +181,6 @@ type server struct {
 	tokens    marksmith.TokenService
 	templates marksmith.TemplateService
 	exams     *exams.Service
-	examStore marksmith.ExamService
 	log       *slog.Logger
 	now       func() time.Time
 	ready     func(ctx context.Context) error
@@ -217,16 +212,12 @@ func newServer(cfg Config, deps Deps) (*server, error) {
 	if deps.Users == nil || deps.Tokens == nil || deps.Templates == nil {
 		return nil, errors.New("deps: Users, Tokens and Templates are required")
 	}
-	if deps.Exams != nil && deps.ExamStore == nil {
-		return nil, errors.New("deps: ExamStore is required with Exams")
-	}
 	s := &server{
 		cfg:       cfg,
 		users:     deps.Users,
 		tokens:    deps.Tokens,
 		templates: deps.Templates,
 		exams:     deps.Exams,
-		examStore: deps.ExamStore,
 		log:       deps.Logger,
 		now:       deps.Now,
 		ready:     deps.Ready,

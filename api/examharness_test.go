@@ -65,9 +65,8 @@ func newExamHarness(t *testing.T, dialect string) *harness {
 	store := storage.NewExamService(db)
 	srv, err := newServer(Config{JWTSecret: testSecret, PasswordParams: cheapParams()}, Deps{
 		Users: users, Tokens: storage.NewTokenService(db), Templates: templates,
-		Exams:     exams.New(store, users, templates, h.clock.Now, logger),
-		ExamStore: store,
-		Logger:    logger, Now: h.clock.Now, Metrics: h.registry,
+		Exams:  exams.New(store, users, templates, h.clock.Now, logger),
+		Logger: logger, Now: h.clock.Now, Metrics: h.registry,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -145,15 +145,7 @@ func (s *server) handleDeleteExam() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx := c.UserContext()
-		e, err := s.exams.GetExam(ctx, actor, id)
-		if err != nil {
-			return fmt.Errorf("delete exam %d: %w", id, err)
-		}
-		if e.Status != marksmith.ExamDraft {
-			return marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published; only a draft can be deleted.", id)
-		}
-		if err := s.examStore.DeleteExam(ctx, id); err != nil {
+		if err := s.exams.DeleteExam(c.UserContext(), actor, id); err != nil {
 			return fmt.Errorf("delete exam %d: %w", id, err)
 		}
 		return c.SendStatus(fiber.StatusNoContent)

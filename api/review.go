@@ -174,16 +174,9 @@ func (s *server) handleAudit() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx := c.UserContext()
-		if _, err := s.exams.GetExam(ctx, actor, id); err != nil {
-			return fmt.Errorf("audit of exam %d: %w", id, err)
-		}
-		es, err := s.examStore.FindAudit(ctx, id)
+		es, err := s.exams.Audit(c.UserContext(), actor, id)
 		if err != nil {
 			return fmt.Errorf("audit of exam %d: %w", id, err)
-		}
-		if es == nil {
-			es = []*marksmith.AuditEntry{}
 		}
 		return encode(c, fiber.StatusOK, auditResponse{Entries: es})
 	})

@@ -150,6 +150,38 @@ func (s *Service) GetExam(ctx context.Context, actor *marksmith.User, id int64) 
 	return s.managedExam(ctx, actor, id)
 }
 
+// DeleteExam deletes a draft exam actor may manage; a published exam has
+// papers and answers, and is ECONFLICT.
+func (s *Service) DeleteExam(ctx context.Context, actor *marksmith.User, id int64) error {
+	e, err := s.managedExam(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if e.Status != marksmith.ExamDraft {
+		return marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published; only a draft can be deleted.", id)
+	}
+	if err := s.exams.DeleteExam(ctx, id); err != nil {
+		return fmt.Errorf("delete exam %d: %w", id, err)
+	}
+	return nil
+}
+
+// Audit returns the audit log of an exam actor may manage, oldest first:
+// publishing, overrides, regrades and the release, each with who and when.
+func (s *Service) Audit(ctx context.Context, actor *marksmith.User, id int64) ([]*marksmith.AuditEntry, error) {
+	if _, err := s.managedExam(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	es, err := s.exams.FindAudit(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("audit of exam %d: %w", id, err)
+	}
+	if es == nil {
+		es = []*marksmith.AuditEntry{}
+	}
+	return es, nil
+}
+
 // ListExams returns the exams actor may manage, newest first, and how many
 // there are in all: an instructor's own, or every exam for an admin.
 // limit 0 means no limit.

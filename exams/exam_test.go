@@ -162,3 +162,39 @@ func TestSetRoster(t *testing.T) {
 	_, err = h.svc.SetRoster(ctx, h.instructor, e.ID, []string{"s3@example.org"})
 	wantCode(t, "roster of a published exam", err, marksmith.ECONFLICT)
 }
+
+func TestDeleteExamAndAudit(t *testing.T) {
+	h := newHarness(t, 2)
+	ctx := t.Context()
+	draft, err := h.svc.CreateExam(ctx, h.instructor, h.input(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.DeleteExam(ctx, h.other, draft.ID); marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
+		t.Errorf("another instructor deleting: %v, want not found", err)
+	}
+	if err := h.svc.DeleteExam(ctx, h.students[0], draft.ID); marksmith.ErrorCode(err) != marksmith.EFORBIDDEN {
+		t.Errorf("a student deleting: %v, want forbidden", err)
+	}
+	if err := h.svc.DeleteExam(ctx, h.instructor, draft.ID); err != nil {
+		t.Fatalf("deleting a draft: %v", err)
+	}
+	if _, err := h.svc.GetExam(ctx, h.instructor, draft.ID); marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
+		t.Errorf("the deleted draft is still there: %v", err)
+	}
+
+	e := h.published(t, h.input(2))
+	if err := h.svc.DeleteExam(ctx, h.admin, e.ID); marksmith.ErrorCode(err) != marksmith.ECONFLICT {
+		t.Errorf("deleting a published exam: %v, want conflict", err)
+	}
+	log, err := h.svc.Audit(ctx, h.instructor, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) == 0 || log[0].Action != "publish" || log[0].Actor != h.instructor.ID {
+		t.Errorf("audit log %+v, want the publish by the instructor first", log)
+	}
+	if _, err := h.svc.Audit(ctx, h.other, e.ID); marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
+		t.Errorf("another instructor reading the audit log: %v, want not found", err)
+	}
+}

@@ -90,7 +90,6 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Tokens:    tokens,
 		Templates: templates,
 		Exams:     examService,
-		ExamStore: examStore,
 		Logger:    logger,
 		Now:       time.Now,
 		Ready: func(ctx context.Context) error {
