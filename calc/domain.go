@@ -23,6 +23,7 @@ func domainFuncs() []Func {
 		{Name: "uniform_table", Doc: "uniform_table(bits, lo, hi) — 2^bits equally spaced values from lo to hi inclusive (exact; see roundall)", Fn: uniformTable},
 		{Name: "normal_table", Doc: "normal_table(bits[, decimals]) — NF-style quantisation table of 2^bits values in [-1, 1] for normally distributed weights, rounded to decimals (default 2); normal_table(4) is the NF4 table", Fn: normalTable},
 		{Name: "roundall", Doc: "roundall(list, decimals) — every number of list rounded half away from zero to decimals places", Fn: roundAll},
+		{Name: "lookup_all", Doc: "lookup_all(names, values, keys) — the value paired with each of keys, in order: lookup_all(gpus, vram, ['T4', 'H100'])", Fn: lookupAll},
 		{Name: "lookup", Doc: "lookup(names, values, name) — the value paired with name", Fn: lookup},
 		{Name: "index_of", Doc: "index_of(list, x) — 0-based index of the first item equal to x (numbers compare by value), or -1", Fn: indexOf},
 		{Name: "permute", Doc: "permute(list, perm) — list reordered so item i of the result is list[perm[i]]; perm is a permutation of 0..n-1", Fn: permute},
@@ -238,6 +239,25 @@ func lookup(args ...any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("lookup: no name %q among %d names", name, len(names))
+}
+
+func lookupAll(args ...any) (any, error) {
+	if err := arity("lookup_all", args, 3); err != nil {
+		return nil, err
+	}
+	keys, err := list(args[2])
+	if err != nil {
+		return nil, fmt.Errorf("lookup_all: keys: %w", err)
+	}
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		v, err := lookup(args[0], args[1], k)
+		if err != nil {
+			return nil, fmt.Errorf("lookup_all: key %d: %w", i+1, err)
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // equal reports whether a and b are equal, comparing numbers by value.
