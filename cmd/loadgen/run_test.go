@@ -53,7 +53,7 @@ func TestRunAgainstServer(t *testing.T) {
 	}
 	app := api.New(api.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, api.Deps{
 		Users: users, Tokens: storage.NewTokenService(db), Templates: templates,
-		Exams: exams.New(store, users, templates, time.Now, nil), ExamStore: store,
+		Exams: exams.New(store, users, templates, time.Now, nil),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
