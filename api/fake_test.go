@@ -174,27 +174,25 @@ func (f *fakeTokens) RotateRefreshToken(_ context.Context, oldID int64, next *ma
 }
 
 func (f *fakeTokens) RevokeTokenFamily(_ context.Context, family string, now time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for id, t := range f.byID {
-		if t.Family == family && t.RevokedAt == nil {
-			t.RevokedAt = &now
-			f.byID[id] = t
-		}
-	}
+	f.revokeWhere(func(t marksmith.RefreshToken) bool { return t.Family == family }, now)
 	return nil
 }
 
 func (f *fakeTokens) RevokeUserTokens(_ context.Context, userID int64, now time.Time) error {
+	f.revokeWhere(func(t marksmith.RefreshToken) bool { return t.UserID == userID }, now)
+	return nil
+}
+
+// revokeWhere revokes every live token match picks.
+func (f *fakeTokens) revokeWhere(match func(marksmith.RefreshToken) bool, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for id, t := range f.byID {
-		if t.UserID == userID && t.RevokedAt == nil {
+		if match(t) && t.RevokedAt == nil {
 			t.RevokedAt = &now
 			f.byID[id] = t
 		}
 	}
-	return nil
 }
 
 // family returns the tokens of a family, oldest first.

@@ -1,7 +1,6 @@
 package grader
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -31,16 +30,7 @@ func TestParseChoice(t *testing.T) {
 		{"A and D", "", "Choose only one option."},
 	}
 	for _, tt := range tests {
-		got, err := Parse(&s, tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("Parse(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("Parse(%q) = %v, %v; want %q", tt.in, got, err, tt.want)
-		}
+		checkParse(t, &s, tt.in, tt.want, tt.err)
 	}
 }
 
@@ -89,16 +79,7 @@ func TestParseMulti(t *testing.T) {
 		{"BX", nil, "Unknown option \"BX\""},
 	}
 	for _, tt := range tests {
-		got, err := Parse(&s, tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("Parse(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("Parse(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
-		}
+		checkParse(t, &s, tt.in, tt.want, tt.err)
 	}
 }
 

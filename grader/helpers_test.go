@@ -2,6 +2,8 @@ package grader
 
 import (
 	"math"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +82,21 @@ func checkResult(t testing.TB, s Spec, r Result) {
 	}
 	if (r.Rule == RuleFormatError || r.Rule == RuleBlank) && (r.Score != 0 || r.Answer != nil) {
 		t.Errorf("rule %q with score %v, answer %v", r.Rule, r.Score, r.Answer)
+	}
+}
+
+// checkParse parses in for s and checks the value, or, when errPart is
+// set, that the format error contains it.
+func checkParse(t testing.TB, s *Spec, in string, want any, errPart string) {
+	t.Helper()
+	got, err := Parse(s, in)
+	if errPart != "" {
+		if err == nil || !strings.Contains(err.Error(), errPart) {
+			t.Errorf("Parse(%q) = %v, %v; want error %q", in, got, err, errPart)
+		}
+		return
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse(%q) = %#v, %v; want %#v", in, got, err, want)
 	}
 }

@@ -1,7 +1,6 @@
 package grader
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -35,16 +34,7 @@ func TestParseTable(t *testing.T) {
 		{"[[1, 2, 3], [1, 2,", nil, "JSON"},
 	}
 	for _, tt := range tests {
-		got, err := Parse(&s, tt.in)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("Parse(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("Parse(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
-		}
+		checkParse(t, &s, tt.in, tt.want, tt.err)
 	}
 }
 
