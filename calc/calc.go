@@ -159,7 +159,7 @@ func normalize(v any) (any, bool) {
 			}
 		}
 		if out == nil {
-			return x, false
+			return v, false // v, not x: boxing x again would allocate
 		}
 		return out, true
 	case []float64:
@@ -201,7 +201,7 @@ func normalize(v any) (any, bool) {
 			}
 		}
 		if out == nil {
-			return x, false
+			return v, false // v, not x: boxing x again would allocate
 		}
 		return out, true
 	case map[any]any:

@@ -25,7 +25,10 @@ func domainFuncs() []Func {
 		{Name: "roundall", Doc: "roundall(list, decimals) — every number of list rounded half away from zero to decimals places", Fn: roundAll},
 		{Name: "lookup_all", Doc: "lookup_all(names, values, keys) — the value paired with each of keys, in order: lookup_all(gpus, vram, ['T4', 'H100'])", Fn: lookupAll},
 		{Name: "lookup", Doc: "lookup(names, values, name) — the value paired with name", Fn: lookup},
-		{Name: "index_of", Doc: "index_of(list, x) — 0-based index of the first item equal to x (numbers compare by value), or -1", Fn: indexOf},
+		{Name: "index_of", Doc: "index_of(list, x) — 0-based index of the first item equal to x (numbers compare by value, lists item by item), or -1", Fn: indexOf},
+		{Name: "without", Doc: "without(list, x) — the items of list not equal to x, in order", Fn: without},
+		{Name: "insert", Doc: "insert(list, i, x) — list with x inserted before its item i (0 ≤ i ≤ len(list)), e.g. insert([1, 4], 1, 2) = [1, 2, 4]", Fn: insert},
+		{Name: "distinct", Doc: "distinct(list) — whether no two items of list are equal (numbers compare by value, lists item by item)", Fn: distinct},
 		{Name: "permute", Doc: "permute(list, perm) — list reordered so item i of the result is list[perm[i]]; perm is a permutation of 0..n-1", Fn: permute},
 		{Name: "argmax", Doc: "argmax(list) — 0-based index of the largest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmax", args, 1) }},
 		{Name: "argmin", Doc: "argmin(list) — 0-based index of the smallest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmin", args, -1) }},
@@ -260,8 +263,21 @@ func lookupAll(args ...any) (any, error) {
 	return out, nil
 }
 
-// equal reports whether a and b are equal, comparing numbers by value.
+// equal reports whether a and b are equal, comparing numbers by value and
+// lists item by item.
 func equal(a, b any) bool {
+	if la, ok := a.([]any); ok {
+		lb, ok := b.([]any)
+		if !ok || len(la) != len(lb) {
+			return false
+		}
+		for i := range la {
+			if !equal(la[i], lb[i]) {
+				return false
+			}
+		}
+		return true
+	}
 	fa, errA := Float(a)
 	fb, errB := Float(b)
 	if errA == nil && errB == nil {
@@ -280,6 +296,62 @@ func equal(a, b any) bool {
 		return ok && ba == bb
 	}
 	return false
+}
+
+func without(args ...any) (any, error) {
+	if err := arity("without", args, 2); err != nil {
+		return nil, err
+	}
+	l, err := list(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("without: list: %w", err)
+	}
+	out := make([]any, 0, len(l))
+	for _, v := range l {
+		if !equal(v, args[1]) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func insert(args ...any) (any, error) {
+	if err := arity("insert", args, 3); err != nil {
+		return nil, err
+	}
+	l, err := list(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("insert: list: %w", err)
+	}
+	i, err := argInt("insert", "i", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i > len(l) {
+		return nil, fmt.Errorf("insert: i = %d outside [0, %d]", i, len(l))
+	}
+	out := make([]any, 0, len(l)+1)
+	out = append(out, l[:i]...)
+	out = append(out, args[2])
+	return append(out, l[i:]...), nil
+}
+
+func distinct(args ...any) (any, error) {
+	if err := arity("distinct", args, 1); err != nil {
+		return nil, err
+	}
+	l, err := list(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("distinct: list: %w", err)
+	}
+	for i := range l {
+		for j := i + 1; j < len(l); j++ {
+			if equal(l[i], l[j]) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }
 
 func indexOf(args ...any) (any, error) {
@@ -353,9 +425,29 @@ func matrix(fn, name string, args []any, i int) ([][]float64, error) {
 		err error
 	)
 	if rows, ok := args[i].([]any); ok {
-		// The common case, converted without normalising a copy first.
+		// The common case, converted without normalising a copy first, into
+		// one backing array for all the rows.
+		total := 0
+		for _, row := range rows {
+			if l, ok := row.([]any); ok {
+				total += len(l)
+			}
+		}
+		buf := make([]float64, 0, total)
 		m = make([][]float64, len(rows))
 		for r, row := range rows {
+			if l, ok := row.([]any); ok {
+				start := len(buf)
+				for k, e := range l {
+					f, err := Float(e)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %s row %d item %d: %w", fn, name, r+1, k+1, err)
+					}
+					buf = append(buf, f)
+				}
+				m[r] = buf[start:len(buf):len(buf)]
+				continue
+			}
 			var k int
 			if m[r], k, err = floatList(row); err != nil {
 				if k < 0 {
