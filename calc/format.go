@@ -138,32 +138,33 @@ func pct(args ...any) (any, error) {
 	return formatFixed(x*100, d) + "%", nil
 }
 
-// cellText formats one table cell: with d decimals, or as written when d < 0.
-func cellText(fn string, v any, d int) (string, error) {
+// appendCell appends one table cell to b: with d decimals, or as written
+// when d < 0.
+func appendCell(b []byte, fn string, v any, d int) ([]byte, error) {
 	if d < 0 {
 		switch x := v.(type) {
 		case int:
-			return strconv.Itoa(x), nil
+			return strconv.AppendInt(b, int64(x), 10), nil
 		case string:
-			return x, nil
+			return append(b, x...), nil
 		}
 	}
 	f, err := Float(v)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", fn, err)
+		return b, fmt.Errorf("%s: %w", fn, err)
 	}
 	if d >= 0 {
-		return formatFixed(f, d), nil
+		return strconv.AppendFloat(b, roundHalf(f, d), 'f', d, 64), nil
 	}
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatFloat(f, 'f', 0, 64), nil
+		return strconv.AppendFloat(b, f, 'f', 0, 64), nil
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64), nil
+	return strconv.AppendFloat(b, f, 'f', -1, 64), nil
 }
 
 // gridArgs reads a matrix and a number of decimals (which may be negative).
 func gridArgs(fn string, args []any, mi, di int) ([]any, int, error) {
-	rows, err := List(args[mi])
+	rows, err := list(args[mi])
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: M: %w", fn, err)
 	}
@@ -177,23 +178,21 @@ func gridArgs(fn string, args []any, mi, di int) ([]any, int, error) {
 	return rows, d, nil
 }
 
-// writeRow writes one row's cells separated by sep.
-func writeRow(b *strings.Builder, fn string, row any, d int, sep string) error {
-	cells, err := List(row)
+// appendRow appends one row's cells separated by sep.
+func appendRow(b []byte, fn string, row any, d int, sep string) ([]byte, error) {
+	cells, err := list(row)
 	if err != nil {
-		return fmt.Errorf("%s: row: %w", fn, err)
+		return b, fmt.Errorf("%s: row: %w", fn, err)
 	}
 	for j, c := range cells {
 		if j > 0 {
-			b.WriteString(sep)
+			b = append(b, sep...)
 		}
-		t, err := cellText(fn, c, d)
-		if err != nil {
-			return err
+		if b, err = appendCell(b, fn, c, d); err != nil {
+			return b, err
 		}
-		b.WriteString(t)
 	}
-	return nil
+	return b, nil
 }
 
 func gridFn(args ...any) (any, error) {
@@ -209,23 +208,23 @@ func gridFn(args ...any) (any, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("grid: the separators must be text")
 	}
-	var b strings.Builder
+	b := make([]byte, 0, 64*len(rows))
 	for i, row := range rows {
 		if i > 0 {
-			b.WriteString(rowSep)
+			b = append(b, rowSep...)
 		}
-		if err := writeRow(&b, "grid", row, d, cellSep); err != nil {
+		if b, err = appendRow(b, "grid", row, d, cellSep); err != nil {
 			return nil, err
 		}
 	}
-	return b.String(), nil
+	return string(b), nil
 }
 
 func mdRows(args ...any) (any, error) {
 	if err := arity("md_rows", args, 3); err != nil {
 		return nil, err
 	}
-	labels, err := List(args[0])
+	labels, err := list(args[0])
 	if err != nil {
 		return nil, fmt.Errorf("md_rows: labels: %w", err)
 	}
@@ -236,22 +235,20 @@ func mdRows(args ...any) (any, error) {
 	if len(labels) != len(rows) {
 		return nil, fmt.Errorf("md_rows: %d labels for %d rows", len(labels), len(rows))
 	}
-	var b strings.Builder
+	b := make([]byte, 0, 64*len(rows))
 	for i, row := range rows {
 		if i > 0 {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
-		label, err := cellText("md_rows", labels[i], -1)
-		if err != nil {
+		b = append(b, "| "...)
+		if b, err = appendCell(b, "md_rows", labels[i], -1); err != nil {
 			return nil, err
 		}
-		b.WriteString("| ")
-		b.WriteString(label)
-		b.WriteString(" | ")
-		if err := writeRow(&b, "md_rows", row, d, " | "); err != nil {
+		b = append(b, " | "...)
+		if b, err = appendRow(b, "md_rows", row, d, " | "); err != nil {
 			return nil, err
 		}
-		b.WriteString(" |")
+		b = append(b, " |"...)
 	}
-	return b.String(), nil
+	return string(b), nil
 }

@@ -20,8 +20,8 @@ func linalgFuncs() []Func {
 		{Name: "matmul", Doc: "matmul(A, B) — matrix product of an m×n and an n×p matrix", Fn: matmul},
 		{Name: "transpose", Doc: "transpose(A) — the transpose of matrix A", Fn: transpose},
 		{Name: "attention", Doc: "attention(Q, K, V) — scaled dot-product attention softmax(Q Kᵀ / √d) V, d the width of Q and K", Fn: attention},
-		{Name: "attention_weights", Doc: "attention_weights(X) — self-attention weights softmax(X Xᵀ / √d) with the rows of X as queries and keys; row i holds the weights of position i", Fn: attentionWeights},
-		{Name: "attend", Doc: "attend(X) — self-attention output attention_weights(X) × X: row i is the new embedding of position i", Fn: attend},
+		{Name: "attention_weights", Doc: "attention_weights(X[, i]) — self-attention weights softmax(X Xᵀ / √d) with the rows of X as queries and keys; row i holds the weights of position i (counting from 0); with i, only that row", Fn: attentionWeights},
+		{Name: "attend", Doc: "attend(X[, i]) — self-attention output attention_weights(X) × X: row i is the new embedding of position i (counting from 0); with i, only that row", Fn: attend},
 		{Name: "embed", Doc: "embed(sentence, tokens, token_embs, pos_embs) — input matrix of a sentence (a string of space-separated tokens, or a list): row i is the token's embedding plus the embedding of position i+1", Fn: embed},
 		{Name: "decode", Doc: "decode(vec, tokens, token_embs, pos_embs, pos) — the token whose embedding plus the embedding of position pos (1-based) equals vec within 1e-9; error when none or several do", Fn: decode},
 		{Name: "decode_count", Doc: "decode_count(vec, tokens, token_embs, pos_embs, pos) — how many tokens decode vec at position pos (1 for an unambiguous row)", Fn: decodeCount},
@@ -244,25 +244,50 @@ func attention(args ...any) (any, error) {
 }
 
 func attentionWeights(args ...any) (any, error) {
-	if err := arity("attention_weights", args, 1); err != nil {
-		return nil, err
-	}
-	x, err := matrix("attention_weights", "X", args, 0)
+	x, q, row, err := selfAttentionArgs("attention_weights", args)
 	if err != nil {
 		return nil, err
 	}
-	return mat(weights(x, x)), nil
+	w := weights(q, x)
+	if row >= 0 {
+		return vec(w[0]), nil
+	}
+	return mat(w), nil
 }
 
 func attend(args ...any) (any, error) {
-	if err := arity("attend", args, 1); err != nil {
-		return nil, err
-	}
-	x, err := matrix("attend", "X", args, 0)
+	x, q, row, err := selfAttentionArgs("attend", args)
 	if err != nil {
 		return nil, err
 	}
-	return mat(mul(weights(x, x), x, false)), nil
+	out := mul(weights(q, x), x, false)
+	if row >= 0 {
+		return vec(out[0]), nil
+	}
+	return mat(out), nil
+}
+
+// selfAttentionArgs reads X and the optional row index of a self-attention
+// function: q is X itself, or only the row asked for (whose index is
+// returned; -1 when every row is wanted), so a template that needs one
+// token's weights does not compute all of them.
+func selfAttentionArgs(fn string, args []any) (x, q [][]float64, row int, err error) {
+	if len(args) != 1 && len(args) != 2 {
+		return nil, nil, 0, fmt.Errorf("%s: want 1 or 2 arguments, got %d", fn, len(args))
+	}
+	if x, err = matrix(fn, "X", args, 0); err != nil {
+		return nil, nil, 0, err
+	}
+	if len(args) == 1 {
+		return x, x, -1, nil
+	}
+	if row, err = argInt(fn, "row", args, 1); err != nil {
+		return nil, nil, 0, err
+	}
+	if row < 0 || row >= len(x) {
+		return nil, nil, 0, fmt.Errorf("%s: row %d is outside X's %d rows (they count from 0)", fn, row, len(x))
+	}
+	return x, x[row : row+1], row, nil
 }
 
 // vocab is a token table with token and position embeddings of one width.

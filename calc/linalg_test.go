@@ -31,6 +31,10 @@ func TestLinalgValues(t *testing.T) {
 		{"attention([[1, 0]], [[1, 0], [0, 1]], [[1], [3]])", []any{[]any{hi + 3*lo}}},
 		{"attention(x5b, x5b, x5b) == attend(x5b)", true},
 		{"all(attention_weights(x5b), abs(sum(#) - 1) < 1e-12)", true},
+		{"attention_weights([[1, 0], [0, 1]], 1)", eye[1]},
+		{"attend([[1, 0], [0, 1]], 0)", eye[0]},
+		{"attention_weights(x5b, 5) == attention_weights(x5b)[5]", true},
+		{"attend(x5b, 5) == attend(x5b)[5]", true},
 		// Question 5(c): after self-attention "dog" (row 6) moves towards the
 		// others: its first dimension rises from -2.
 		{"attend(x5b)[5][0] > -2", true},
@@ -70,6 +74,10 @@ func TestLinalgErrors(t *testing.T) {
 		{"attention(x5b, x5b, [[1]])", "attention: K has 7 rows, V has 1"},
 		{"attention([[1]], x5b, x5b)", "attention: Q has width 1, K has width 4"},
 		{"attend([])", "attend: X is empty"},
+		{"attend(x5b, 7)", "attend: row 7 is outside X's 7 rows (they count from 0)"},
+		{"attention_weights(x5b, -1)", "attention_weights: row -1 is outside X's 7 rows (they count from 0)"},
+		{"attention_weights(x5b, 'a')", "attention_weights: row:"},
+		{"attend(x5b, 1, 2)", "attend: want 1 or 2 arguments, got 3"},
 		{"attention_weights([[1, 2], [3]])", "attention_weights: X row 2 has 1 columns, row 1 has 2"},
 		{"decode(x5a[0], tokens, tok, pos, 8)", "decode: position 8 outside [1, 7]"},
 		{"decode(x5a[0], tokens, tok, pos, 2)", "decode: [1 0 0 1.5] at position 2 is no token's embedding plus the position's"},
