@@ -123,7 +123,7 @@ func (g *Generator) Prepare() error {
 			fixed[p.Name] = true
 			env[p.Name] = v
 		case (p.Kind == Sample || p.Kind == Shuffle) && p.From != nil && readsOnly(p.From, index, fixed):
-			src, err := p.source(env)
+			src, err := p.source(nil, env)
 			if err != nil {
 				return err
 			}
@@ -350,7 +350,7 @@ func (p *Param) draw(r *rng, env map[string]any) (any, error) {
 		n := int(math.Floor((p.Hi-p.Lo)/p.Step+1e-9)) + 1
 		return cleanFloat(p.Lo + float64(r.intn(n))*p.Step), nil
 	case Sample, Shuffle:
-		src, err := p.source(env)
+		src, err := p.source(r.runner(), env)
 		if err != nil {
 			return nil, err
 		}
@@ -393,11 +393,11 @@ func (p *Param) step() float64 {
 }
 
 // source returns the list a Sample or Shuffle draws from.
-func (p *Param) source(env map[string]any) ([]any, error) {
+func (p *Param) source(run *calc.Runner, env map[string]any) ([]any, error) {
 	if p.From == nil {
 		return p.Values, nil
 	}
-	v, err := p.From.RunWith(nil, env)
+	v, err := p.From.RunWith(run, env)
 	if err != nil {
 		return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
 	}
@@ -500,7 +500,7 @@ func (p *Param) admits(v any, env map[string]any) string {
 			return fmt.Sprintf("canonical value %s is not an integer", Format(v))
 		}
 	case Sample, Shuffle:
-		src, err := p.source(env)
+		src, err := p.source(nil, env)
 		if err != nil {
 			return err.Error()
 		}
@@ -551,7 +551,7 @@ func (g *Generator) SpaceSize() float64 {
 						size = len(l)
 					}
 				}
-				if src, err := p.source(env); err == nil {
+				if src, err := p.source(nil, env); err == nil {
 					size = len(src)
 				}
 			}
