@@ -3,6 +3,7 @@ package calc
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -31,6 +32,7 @@ func domainFuncs() []Func {
 		{Name: "distinct", Doc: "distinct(list) — whether no two items of list are equal (numbers compare by value, lists item by item)", Fn: distinct},
 		{Name: "permute", Doc: "permute(list, perm) — list reordered so item i of the result is list[perm[i]]; perm is a permutation of 0..n-1", Fn: permute},
 		{Name: "argmax", Doc: "argmax(list) — 0-based index of the largest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmax", args, 1) }},
+		{Name: "rank", Doc: "rank(labels, values) — [label, value, index] for every pair, largest value first (ties keep list order), e.g. rank(['a', 'b'], [1, 3]) = [['b', 3, 1], ['a', 1, 0]]", Fn: rank},
 		{Name: "argmin", Doc: "argmin(list) — 0-based index of the smallest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmin", args, -1) }},
 	}
 	fs = append(fs, linalgFuncs()...)
@@ -684,6 +686,33 @@ func argBest(fn string, args []any, sign float64) (any, error) {
 		}
 	}
 	return best, nil
+}
+
+func rank(args ...any) (any, error) {
+	if err := arity("rank", args, 2); err != nil {
+		return nil, err
+	}
+	labels, err := list(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("rank: labels: %w", err)
+	}
+	values, err := floats("rank", "values", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) != len(values) {
+		return nil, fmt.Errorf("rank: %d labels for %d values", len(labels), len(values))
+	}
+	order := make([]int, len(values))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return values[order[a]] > values[order[b]] })
+	out := make([]any, len(order))
+	for i, k := range order {
+		out[i] = []any{labels[k], values[k], k}
+	}
+	return out, nil
 }
 
 // list returns v as a list like List, without copying a []any.

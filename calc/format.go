@@ -10,7 +10,7 @@ import (
 // formatFuncs returns the functions that format numbers for prompts.
 func formatFuncs() []Func {
 	return []Func{
-		{Name: "fixed", Doc: "fixed(x, d) — x with exactly d decimals, rounded half away from zero: fixed(0.9, 2) = \"0.90\"", Fn: fixed},
+		{Name: "fixed", Doc: "fixed(x, d) — x with exactly d decimals, rounded half away from zero: fixed(0.9, 2) = \"0.90\"; for a list of numbers, a list of texts", Fn: fixed},
 		{Name: "thousands", Doc: "thousands(x[, d]) — x with comma thousands separators and d decimals (default 0): thousands(173408256) = \"173,408,256\"", Fn: thousands},
 		{Name: "sci", Doc: "sci(x, sig) — x in scientific notation with sig significant figures: sci(173408256, 4) = \"1.734 × 10^8\"", Fn: sci},
 		{Name: "grid", Doc: "grid(M, d, cell_sep, row_sep) — the rows of M joined: cells with d decimals (d < 0: as written) separated by cell_sep, rows by row_sep: grid([[1, 0.5]], 1, ' & ', ' \\\\ ') = \"1.0 & 0.5\"", Fn: gridFn},
@@ -51,11 +51,25 @@ func fixed(args ...any) (any, error) {
 	if err := arity("fixed", args, 2); err != nil {
 		return nil, err
 	}
-	x, err := finite("fixed", args, 0)
+	d, err := decimals("fixed", args, 1)
 	if err != nil {
 		return nil, err
 	}
-	d, err := decimals("fixed", args, 1)
+	if l, ok := args[0].([]any); ok {
+		out := make([]any, len(l))
+		for i, item := range l {
+			x, err := Float(item)
+			if err == nil && math.IsInf(x, 0) {
+				err = fmt.Errorf("it is infinite")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("fixed: x item %d: %w", i+1, err)
+			}
+			out[i] = formatFixed(x, d)
+		}
+		return out, nil
+	}
+	x, err := finite("fixed", args, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -177,7 +177,7 @@ func TestFunctionsAreCallable(t *testing.T) {
 		"bin": "bin(3, 4)", "smallest": "smallest(vram, 35)", "smallest_index": "smallest_index(vram, 35)",
 		"smallest_by": "smallest_by(gpus, vram, 35)", "min_gap_ratio": "min_gap_ratio(vram, 35)",
 		"uniform_table": "uniform_table(2, -1, 1)", "normal_table": "normal_table(3)", "roundall": "roundall(nf4, 1)",
-		"lookup": "lookup(gpus, vram, 'T4')", "lookup_all": "lookup_all(gpus, vram, ['T4'])", "index_of": "index_of(gpus, 'T4')", "without": "without(gpus, 'T4')", "insert": "insert(gpus, 0, 'A40')", "distinct": "distinct(gpus)", "permute": "permute(gpus, [4, 3, 2, 1, 0])",
+		"lookup": "lookup(gpus, vram, 'T4')", "lookup_all": "lookup_all(gpus, vram, ['T4'])", "index_of": "index_of(gpus, 'T4')", "without": "without(gpus, 'T4')", "insert": "insert(gpus, 0, 'A40')", "distinct": "distinct(gpus)", "rank": "rank(gpus, vram)", "permute": "permute(gpus, [4, 3, 2, 1, 0])",
 		"argmax": "argmax(vram)", "argmin": "argmin(vram)",
 		"dot": "dot([1, 2], [3, 4])", "add": "add([1, 2], [3, 4])", "sub": "sub([1, 2], [3, 4])",
 		"scale": "scale([1, 2], 3)", "norm": "norm([3, 4])", "softmax": "softmax([0, 0])",

@@ -12,8 +12,8 @@ import (
 func linalgFuncs() []Func {
 	return []Func{
 		{Name: "dot", Doc: "dot(a, b) — dot product of two vectors of equal length", Fn: dot},
-		{Name: "add", Doc: "add(a, b) — element-wise sum of two vectors of equal length", Fn: func(args ...any) (any, error) { return zip("add", args, 1) }},
-		{Name: "sub", Doc: "sub(a, b) — element-wise difference a - b of two vectors of equal length", Fn: func(args ...any) (any, error) { return zip("sub", args, -1) }},
+		{Name: "add", Doc: "add(a, b) — element-wise sum of two vectors of equal length, or of two matrices of one shape", Fn: func(args ...any) (any, error) { return zip("add", args, 1) }},
+		{Name: "sub", Doc: "sub(a, b) — element-wise difference a - b of two vectors of equal length, or of two matrices of one shape", Fn: func(args ...any) (any, error) { return zip("sub", args, -1) }},
 		{Name: "scale", Doc: "scale(a, k) — vector a with every element multiplied by k", Fn: scale},
 		{Name: "norm", Doc: "norm(a) — Euclidean length of vector a", Fn: norm},
 		{Name: "softmax", Doc: "softmax(v) — e^v_i / Σ e^v_j for each element of a non-empty vector", Fn: softmaxFn},
@@ -63,6 +63,9 @@ func dot(args ...any) (any, error) {
 
 // zip adds (sign 1) or subtracts (sign -1) two vectors.
 func zip(fn string, args []any, sign float64) (any, error) {
+	if isMatrix(args) {
+		return zipMatrix(fn, args, sign)
+	}
 	a, b, err := pair(fn, args)
 	if err != nil {
 		return nil, err
@@ -72,6 +75,43 @@ func zip(fn string, args []any, sign float64) (any, error) {
 		out[i] = a[i] + sign*b[i]
 	}
 	return out, nil
+}
+
+// isMatrix reports whether the first argument is a non-empty list of lists.
+func isMatrix(args []any) bool {
+	if len(args) == 0 {
+		return false
+	}
+	l, ok := args[0].([]any)
+	if !ok || len(l) == 0 {
+		return false
+	}
+	_, ok = l[0].([]any)
+	return ok
+}
+
+// zipMatrix is add or sub of two matrices of one shape.
+func zipMatrix(fn string, args []any, sign float64) (any, error) {
+	if err := arity(fn, args, 2); err != nil {
+		return nil, err
+	}
+	a, err := matrix(fn, "a", args, 0)
+	if err != nil {
+		return nil, err
+	}
+	b, err := matrix(fn, "b", args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(a) != len(b) || len(a[0]) != len(b[0]) {
+		return nil, fmt.Errorf("%s: a is %d×%d, b is %d×%d", fn, len(a), len(a[0]), len(b), len(b[0]))
+	}
+	for i, row := range a {
+		for j := range row {
+			row[j] += sign * b[i][j]
+		}
+	}
+	return mat(a), nil
 }
 
 func scale(args ...any) (any, error) {
