@@ -361,8 +361,15 @@ func (p *Param) draw(r *rng, env map[string]any) (any, error) {
 			}
 			k = p.K
 		}
-		// A partial Fisher–Yates: the first k positions of a uniform permutation.
-		idx := make([]int, len(src))
+		// A partial Fisher–Yates: the first k positions of a uniform
+		// permutation, its indices on the stack for the usual short lists.
+		var buf [32]int
+		idx := buf[:0]
+		if len(src) <= len(buf) {
+			idx = buf[:len(src)]
+		} else {
+			idx = make([]int, len(src))
+		}
 		for i := range idx {
 			idx[i] = i
 		}
