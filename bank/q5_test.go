@@ -196,32 +196,32 @@ func TestQ5GradeCanonical(t *testing.T) {
 func TestQ5DrawnVariant(t *testing.T) {
 	// Seed 1, worked by hand from its printed tables: row i of (a) minus
 	// the embedding of position i is one token's embedding, e.g. row 6
-	// (-5, 0, 0.5, 0.5) - (0, 0, 0.5, 0.5) = (-5, 0, 0, 0) = cup.
+	// (-3, 0, 0.5, 0) - (0, 0, 0.5, 0) = (-3, 0, 0, 0) = cat.
 	v, err := builtinTemplate(t, "dasc7606/q5").Variant(1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	voc := q5VocabOf(t, v)
-	wantTokens := []string{"Iris", "Ann", "love", "fear", "cup", "hat", "cat", "grey", "brown", "blue", "long", "short", "#s"}
-	wantPos := [][]float64{{0.5, 0, 0, 0.5}, {0, 0.5, 0, 0}, {0.5, 0, 0, 0}, {0, 0, 0.5, 0}, {0, 0.5, 0, 0.5}, {0, 0, 0.5, 0.5}, {0, 0, 0, 0.5}}
+	wantTokens := []string{"Jack", "Hugo", "trust", "doubt", "cat", "cup", "bird", "white", "blue", "pink", "huge", "little", "#s"}
+	wantPos := [][]float64{{0, 0, 0.5, 0.5}, {0, 0.5, 0, 0.5}, {0.5, 0, 0, 0}, {0, 0, 0, 0.5}, {0.5, 0, 0, 0.5}, {0, 0, 0.5, 0}, {0, 0.5, 0, 0}}
 	if !reflect.DeepEqual(voc.tokens, wantTokens) || !reflect.DeepEqual(voc.pos, wantPos) {
 		t.Fatalf("seed 1 drew tokens %v and positions %v; the hand-worked keys below assume %v and %v", voc.tokens, voc.pos, wantTokens, wantPos)
 	}
-	if got, want := v.Parts[0].Answer.Key, []string{"Ann", "love", "#s", "short", "grey", "cup", "#s"}; !reflect.DeepEqual(got, want) {
+	if got, want := v.Parts[0].Answer.Key, []string{"Jack", "trust", "#s", "huge", "pink", "cat", "#s"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("seed 1: (a) key = %v, want %v", got, want)
 	}
-	// (b): long (0,0,-1,1) + p4, blue (0,-1,0,4) + p5, hat (-2,0,0,0) + p6.
+	// (b): little (0,0,-1,-1) + p4, blue (0,-1,0,1) + p5, bird (-2,0,0,0) + p6.
 	wantPts := []any{
-		[]any{"d12", "long", 0.0, 0.0}, []any{"d12", "blue", 0.0, -0.5}, []any{"d12", "hat", -2.0, 0.0},
-		[]any{"d34", "long", -0.5, 1.0}, []any{"d34", "blue", 0.0, 4.5}, []any{"d34", "hat", 0.5, 0.5},
+		[]any{"d12", "little", 0.0, 0.0}, []any{"d12", "blue", 0.5, -1.0}, []any{"d12", "bird", -2.0, 0.0},
+		[]any{"d34", "little", -1.0, -0.5}, []any{"d34", "blue", 0.0, 1.5}, []any{"d34", "bird", 0.5, 0.0},
 	}
 	if got := KeyValue(&v.Parts[1].Answer); !reflect.DeepEqual(got, wantPts) {
 		t.Errorf("seed 1: (b) key = %v, want %v", got, wantPts)
 	}
-	// (c): hat's scaled scores are 2.25 (itself), 1.125 (blue), 0.375
-	// (#s at 7), …; softmax gives 0.55 and 0.18.
-	if ref := v.Parts[2].Answer.Reference; !strings.Contains(ref, "“hat” 0.55, “blue” 0.18") || !strings.Contains(ref, "moves towards “blue”") {
-		t.Errorf("seed 1: (c) reference does not lead with hat 0.55, blue 0.18:\n%s", ref)
+	// (c): bird's scaled scores are 2.125 (itself), 0.25 (doubt), 0 (#s
+	// at 7), -0.25 (little), …; softmax gives 0.64 and 0.10.
+	if ref := v.Parts[2].Answer.Reference; !strings.Contains(ref, "“bird” 0.64, “doubt” 0.10") || !strings.Contains(ref, "moves towards “doubt”") {
+		t.Errorf("seed 1: (c) reference does not lead with bird 0.64, doubt 0.10:\n%s", ref)
 	}
 }
 
