@@ -29,7 +29,7 @@ func domainFuncs() []Func {
 		{Name: "index_of", Doc: "index_of(list, x) — 0-based index of the first item equal to x (numbers compare by value, lists item by item), or -1", Fn: indexOf},
 		{Name: "without", Doc: "without(list, x) — the items of list not equal to x, in order", Fn: without},
 		{Name: "insert", Doc: "insert(list, i, x) — list with x inserted before its item i (0 ≤ i ≤ len(list)), e.g. insert([1, 4], 1, 2) = [1, 2, 4]", Fn: insert},
-		{Name: "distinct", Doc: "distinct(list) — whether no two items of list are equal (numbers compare by value, lists item by item)", Fn: distinct},
+		{Name: "distinct", Doc: "distinct(list) — whether no two items of list are equal (numbers compare by value, lists item by item; NaN equals nothing, a record is never equal to another)", Fn: distinct},
 		{Name: "permute", Doc: "permute(list, perm) — list reordered so item i of the result is list[perm[i]]; perm is a permutation of 0..n-1", Fn: permute},
 		{Name: "argmax", Doc: "argmax(list) — 0-based index of the largest number (the first on a tie)", Fn: func(args ...any) (any, error) { return argBest("argmax", args, 1) }},
 		{Name: "rank", Doc: "rank(labels, values) — [label, value, index] for every pair, largest value first (ties keep list order), e.g. rank(['a', 'b'], [1, 3]) = [['b', 3, 1], ['a', 1, 0]]", Fn: rank},
@@ -702,6 +702,11 @@ func rank(args ...any) (any, error) {
 	}
 	if len(labels) != len(values) {
 		return nil, fmt.Errorf("rank: %d labels for %d values", len(labels), len(values))
+	}
+	for i, v := range values {
+		if math.IsNaN(v) {
+			return nil, fmt.Errorf("rank: value %d is NaN", i+1)
+		}
 	}
 	order := make([]int, len(values))
 	for i := range order {

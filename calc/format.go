@@ -59,11 +59,13 @@ func fixed(args ...any) (any, error) {
 		out := make([]any, len(l))
 		for i, item := range l {
 			x, err := Float(item)
-			if err == nil && math.IsInf(x, 0) {
-				err = fmt.Errorf("it is infinite")
-			}
-			if err != nil {
+			switch {
+			case err != nil:
 				return nil, fmt.Errorf("fixed: x item %d: %w", i+1, err)
+			case math.IsInf(x, 0):
+				return nil, fmt.Errorf("fixed: x item %d is infinite", i+1)
+			case math.IsNaN(x):
+				return nil, fmt.Errorf("fixed: x item %d is NaN", i+1)
 			}
 			out[i] = formatFixed(x, d)
 		}

@@ -49,6 +49,8 @@ func TestFormatErrors(t *testing.T) {
 		{"grid([[1]], 16, ',', ';')", "grid: d = 16 above 15"},
 		{"fixed('a', 2)", "fixed: x: a (string) is not a number"},
 		{"fixed([1, 'a'], 2)", "fixed: x item 2: a (string) is not a number"},
+		{"fixed([1, 0 / 0], 2)", "fixed: x item 2 is NaN"},
+		{"fixed([1 / 0], 2)", "fixed: x item 1 is infinite"},
 		{"fixed(1, 2, 3)", "fixed: want 2 arguments, got 3"},
 		{"sci(1, 0)", "sci: sig = 0 outside [1, 17]"},
 		{"sci(1e308 * 10, 3)", "sci: x is infinite"},

@@ -20,8 +20,8 @@ func linalgFuncs() []Func {
 		{Name: "matmul", Doc: "matmul(A, B) — matrix product of an m×n and an n×p matrix", Fn: matmul},
 		{Name: "transpose", Doc: "transpose(A) — the transpose of matrix A", Fn: transpose},
 		{Name: "attention", Doc: "attention(Q, K, V) — scaled dot-product attention softmax(Q Kᵀ / √d) V, d the width of Q and K", Fn: attention},
-		{Name: "attention_weights", Doc: "attention_weights(X[, i]) — self-attention weights softmax(X Xᵀ / √d) with the rows of X as queries and keys; row i holds the weights of position i (counting from 0); with i, only that row", Fn: attentionWeights},
-		{Name: "attend", Doc: "attend(X[, i]) — self-attention output attention_weights(X) × X: row i is the new embedding of position i (counting from 0); with i, only that row", Fn: attend},
+		{Name: "attention_weights", Doc: "attention_weights(X[, row]) — self-attention weights softmax(X Xᵀ / √d) with the rows of X as queries and keys; row i holds the weights of position i (counting from 0); with row, only that row", Fn: attentionWeights},
+		{Name: "attend", Doc: "attend(X[, row]) — self-attention output attention_weights(X) × X: row i is the new embedding of position i (counting from 0); with row, only that row", Fn: attend},
 		{Name: "embed", Doc: "embed(sentence, tokens, token_embs, pos_embs) — input matrix of a sentence (a string of space-separated tokens, or a list): row i is the token's embedding plus the embedding of position i+1", Fn: embed},
 		{Name: "decode", Doc: "decode(vec, tokens, token_embs, pos_embs, pos) — the token whose embedding plus the embedding of position pos (1-based) equals vec within 1e-9; error when none or several do", Fn: decode},
 		{Name: "decode_count", Doc: "decode_count(vec, tokens, token_embs, pos_embs, pos) — how many tokens decode vec at position pos (1 for an unambiguous row)", Fn: decodeCount},
@@ -82,15 +82,23 @@ func isMatrix(args []any) bool {
 	if len(args) == 0 {
 		return false
 	}
-	l, ok := args[0].([]any)
-	if !ok || len(l) == 0 {
-		return false
+	switch x := args[0].(type) {
+	case [][]float64:
+		return len(x) > 0
+	case []any:
+		if len(x) == 0 {
+			return false
+		}
+		switch x[0].(type) {
+		case []any, []float64:
+			return true
+		}
 	}
-	_, ok = l[0].([]any)
-	return ok
+	return false
 }
 
-// zipMatrix is add or sub of two matrices of one shape.
+// zipMatrix is add or sub of two matrices of one shape. It writes a new
+// matrix: a row of either argument may be the caller's own slice.
 func zipMatrix(fn string, args []any, sign float64) (any, error) {
 	if err := arity(fn, args, 2); err != nil {
 		return nil, err
@@ -106,12 +114,15 @@ func zipMatrix(fn string, args []any, sign float64) (any, error) {
 	if len(a) != len(b) || len(a[0]) != len(b[0]) {
 		return nil, fmt.Errorf("%s: a is %d×%d, b is %d×%d", fn, len(a), len(a[0]), len(b), len(b[0]))
 	}
+	out := make([]any, len(a))
 	for i, row := range a {
-		for j := range row {
-			row[j] += sign * b[i][j]
+		r := make([]any, len(row))
+		for j, x := range row {
+			r[j] = x + sign*b[i][j]
 		}
+		out[i] = r
 	}
-	return mat(a), nil
+	return out, nil
 }
 
 func scale(args ...any) (any, error) {

@@ -2,6 +2,7 @@ package calc
 
 import (
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -60,6 +61,39 @@ func TestLinalgValues(t *testing.T) {
 		{"decodes_uniquely([[1, 0]], ['a', 'b'], [[1, 0], [1, 0]], [[0, 0]])", false},
 		{"decode([1.0000000000001, 0.5], ['a'], [[1, 0]], [[0, 0.5]], 1)", "a"},
 	})
+}
+
+// TestMatrixSumKeepsInputs checks that add and sub of matrices write a new
+// matrix: a row given as the caller's own []float64 is read, never changed.
+func TestMatrixSumKeepsInputs(t *testing.T) {
+	row := []float64{3, 4}
+	env := map[string]any{"m": []any{[]any{1.0, 2.0}, row}, "f": [][]float64{{1, 1}, {1, 1}}}
+	for _, src := range []string{"add(m, m)", "sub(m, f)", "add(f, m)"} {
+		p, err := Compile(src, Env(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := p.Run(env); err != nil {
+				t.Fatalf("%s: %v", src, err)
+			}
+		}
+		if row[0] != 3 || row[1] != 4 {
+			t.Fatalf("%s changed the caller's row to %v", src, row)
+		}
+	}
+	p, err := Compile("add(f, m)", Env(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Run(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{[]any{2.0, 3.0}, []any{4.0, 5.0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("add(f, m) = %v, want %v", got, want)
+	}
 }
 
 func TestLinalgErrors(t *testing.T) {
