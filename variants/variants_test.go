@@ -306,3 +306,37 @@ func TestCohortSaturates(t *testing.T) {
 		t.Fatal("not saturated after SaturateAfter repeats in a row")
 	}
 }
+
+// TestLongLists draws from lists longer than the sampler's stack buffer:
+// every draw is a permutation of the list (shuffle) or k distinct items of
+// it (sample), the same for the same seed.
+func TestLongLists(t *testing.T) {
+	items := make([]any, 40)
+	for i := range items {
+		items[i] = i
+	}
+	g := &Generator{Params: []Param{
+		{Name: "s", Kind: Sample, Values: items, K: 35},
+		{Name: "o", Kind: Shuffle, Values: items},
+	}}
+	for seed := uint64(1); seed <= 50; seed++ {
+		v, err := g.Draw(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := g.Draw(seed)
+		if g.Fingerprint(v) != g.Fingerprint(again) {
+			t.Fatalf("seed %d drew %v then %v", seed, v, again)
+		}
+		for name, want := range map[string]int{"s": 35, "o": 40} {
+			l := v[name].([]any)
+			seen := map[int]bool{}
+			for _, x := range l {
+				seen[x.(int)] = true
+			}
+			if len(l) != want || len(seen) != want {
+				t.Fatalf("seed %d: %s = %v, want %d distinct items of 0..39", seed, name, l, want)
+			}
+		}
+	}
+}
