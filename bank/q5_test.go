@@ -337,3 +337,37 @@ func TestQ5Fair(t *testing.T) {
 		}
 	}
 }
+
+// TestQ5RowsFollowTables checks that rows_b, (b)'s token rows written from
+// the drawn numbers, is what the token table gives for sentence (b), in
+// draws the last constraint has not filtered: a slip in rows_b would
+// otherwise only show as draws that constraint quietly rejects.
+func TestQ5RowsFollowTables(t *testing.T) {
+	tp := builtinTemplate(t, "dasc7606/q5")
+	g := *tp.gen
+	last := g.Constraints[len(g.Constraints)-1].Expr.Source()
+	if !strings.Contains(last, "decode_all(Xb") {
+		t.Fatalf("the last constraint is %q, not the decoding check this test stands in for", last)
+	}
+	g.Constraints = g.Constraints[:len(g.Constraints)-1]
+	if err := g.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	embed, err := calc.Compile("embed(sb, tokens, token_embs, pos_embs)", calc.Env{"sb": nil, "tokens": nil, "token_embs": nil, "pos_embs": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 1000; seed++ {
+		env, err := g.Draw(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := embed.Run(env)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if !reflect.DeepEqual(env["Xb"], want) {
+			t.Fatalf("seed %d: Xb = %v from rows_b %v, but the tables give %v for %v", seed, env["Xb"], env["rows_b"], want, env["sb"])
+		}
+	}
+}
