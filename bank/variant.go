@@ -63,6 +63,9 @@ func (t *Template) Variant(seed uint64) (*Variant, error) {
 	return t.build(seed, env)
 }
 
+// build renders the variant of env, the values of every parameter. It
+// takes env over: once the texts are rendered, the constants are removed
+// and the rest become the variant's Params.
 func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 	run := &calc.Runner{} // one expression machine for the whole variant
 	v := &Variant{
@@ -72,13 +75,7 @@ func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 		Canonical: seed == 0,
 		Title:     t.Title,
 		Marks:     t.Marks,
-		Params:    make(map[string]any, len(env)),
 		Parts:     make([]PartVariant, len(t.parts)),
-	}
-	for _, p := range t.gen.Params {
-		if p.Kind != variants.Const {
-			v.Params[p.Name] = env[p.Name]
-		}
 	}
 	if t.intro != nil {
 		s, err := t.intro.RenderWith(run, env)
@@ -94,6 +91,12 @@ func (t *Template) build(seed uint64, env map[string]any) (*Variant, error) {
 		}
 		v.Parts[i] = pv
 	}
+	for _, p := range t.gen.Params {
+		if p.Kind == variants.Const {
+			delete(env, p.Name)
+		}
+	}
+	v.Params = env
 	return v, nil
 }
 

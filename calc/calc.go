@@ -20,6 +20,9 @@ import (
 type Program struct {
 	src  string
 	prog *vm.Program
+	// fresh is set when the expression is a call of a function whose
+	// result is already in canonical form (see freshResults).
+	fresh bool
 }
 
 // Source returns the expression the program was compiled from.
@@ -49,7 +52,17 @@ func Compile(src string, env Env) (*Program, error) {
 	if err != nil {
 		return nil, &Error{Src: src, Err: err}
 	}
-	return &Program{src: src, prog: prog}, nil
+	return &Program{src: src, prog: prog, fresh: freshCall(prog.Node())}, nil
+}
+
+// freshCall reports whether n is a call of a function in freshResults.
+func freshCall(n ast.Node) bool {
+	call, ok := n.(*ast.CallNode)
+	if !ok {
+		return false
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	return ok && freshResults[id.Value]
 }
 
 // envTypes declares env's names to the checker: a nil value is of any
@@ -96,6 +109,9 @@ func (p *Program) RunWith(r *Runner, env map[string]any) (any, error) {
 	}
 	if err != nil {
 		return nil, &Error{Src: p.src, Err: err}
+	}
+	if p.fresh {
+		return out, nil
 	}
 	return Normalize(out), nil
 }

@@ -206,8 +206,12 @@ func TestFunctionsAreCallable(t *testing.T) {
 			t.Errorf("function %s has no sample call in this test", f.Name)
 			continue
 		}
-		if _, err := eval(src, paper); err != nil {
+		out, err := eval(src, paper)
+		if err != nil {
 			t.Errorf("%s: %v", src, err)
+		}
+		if _, changed := normalize(out); freshResults[f.Name] && changed {
+			t.Errorf("%s: the result %#v is not in canonical form, yet %s is listed in freshResults", src, out, f.Name)
 		}
 		if _, err := f.Fn(); err == nil && f.Name != "pi" && f.Name != "activations" {
 			t.Errorf("%s() with no arguments: want an error", f.Name)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/marksmith/marksmith/calc"
 )
@@ -15,6 +16,9 @@ import (
 type Text struct {
 	lits  []string        // len(progs)+1 literal pieces
 	progs []*calc.Program // one per placeholder
+	// size is the length of the longest rendering so far, so that the
+	// next one allocates its buffer once.
+	size atomic.Int64
 }
 
 // PlaceholderError is a placeholder that does not compile; Offset is its
@@ -70,6 +74,7 @@ func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 		return t.lits[0], nil
 	}
 	var b strings.Builder
+	b.Grow(int(t.size.Load()))
 	for i, p := range t.progs {
 		b.WriteString(t.lits[i])
 		v, err := p.RunWith(r, env)
@@ -79,6 +84,9 @@ func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 		b.WriteString(Format(v))
 	}
 	b.WriteString(t.lits[len(t.lits)-1])
+	if n := int64(b.Len()); n > t.size.Load() {
+		t.size.Store(n)
+	}
 	return b.String(), nil
 }
 
