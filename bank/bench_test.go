@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/marksmith/marksmith/grader"
@@ -88,6 +89,35 @@ func BenchmarkGradeQuestion(b *testing.B) {
 				q.Grade(answers)
 			}
 		})
+	}
+}
+
+// BenchmarkGradeEssay grades one full-length essay of each built-in
+// question that has one: its reference answer (a paragraph or two), where
+// BenchmarkGradePaper's essays are one sentence. Rubric patterns then find
+// their literals and run over the whole text.
+func BenchmarkGradeEssay(b *testing.B) {
+	for _, t := range builtinOrSkip(b) {
+		v, err := t.Variant(77)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := v.Grader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range v.Parts {
+			if p.Answer.Type != grader.Essay {
+				continue
+			}
+			answers := map[string]string{p.ID: p.Answer.Reference}
+			b.Run(fmt.Sprintf("%s/%s/%dB", t.ID, p.ID, len(p.Answer.Reference)), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					q.Grade(answers)
+				}
+			})
+		}
 	}
 }
 

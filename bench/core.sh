@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== Go: one question variant drawn, rendered and keyed; a full paper; full-paper grading"
-go test -run '^$' -bench 'Variant|GradePaper' -benchmem -count 5 ./bank | tee /tmp/marksmith-bank-bench.txt
+go test -run '^$' -bench 'Variant|GradePaper|GradeEssay' -benchmem -count 5 ./bank | tee /tmp/marksmith-bank-bench.txt
 echo "== Go: 1,000 numbers parsed"
 go test -run '^$' -bench 'ParseNumbers1000' -benchmem -count 5 ./grader | tee /tmp/marksmith-grader-bench.txt
 if command -v Rscript >/dev/null; then

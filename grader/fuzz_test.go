@@ -279,13 +279,23 @@ var patternCorpus = []string{
 	`\bmore\s+(quantization\s+|quantisation\s+)?(levels|values|bins|points|entries|codes|precision|resolution)`,
 	`(lower|less|smaller|reduc\w*|minimi[sz]\w*)\s+(the\s+)?(average\s+|mean\s+)?(quanti[sz]ation\s+|rounding\s+)?(error|loss|distortion)`,
 	`\bcloser\s+together|\bdensely|\bnon-?uniform`, `auxiliar(y|ies)\W+(classifier|loss|output|head)s?`, `[[:upper:]]x`, `\p{Lu}{2}`, `(?-i:ReLU)`, `Kelvin|SUM`,
+	// Alternations that are split into branches tried where their literal
+	// occurs: \b-led, distributed over a group, with captures, anchors and
+	// \B, and branches with no literal to start from.
+	`\bmov(e|es|ed|ing)\b|\bshift\w*|\bpull\w*|\bcloser\b|\btowards?\b|\bdrawn\b|\bnudg\w+`,
+	`(finer|higher|better|greater)\s+(precision|resolution|granularity)`,
+	`(lower|less|smaller|reduc\w*|minimi[sz]\w*)\s+(the\s+)?(error|loss)`,
+	`\b(a|an)\b|x\b|\Bly\b`, `^the|end$|\b\d+\b`, `(((ab)|c)d|e)f|\bg`, `\b(?:on|off)\B`, `a+b|\s+x|\w*y`,
+	`more\s+accura|accuracy|preserv\w+|information`, `\bitself\b|\bits\s+own\b|(largest|most)\s+(share\s+)?weight`,
 }
 
 // FuzzPattern checks that a rewritten case-insensitive pattern matches
 // exactly what the pattern with (?i) matches.
 func FuzzPattern(f *testing.F) {
 	for i, s := range []string{"It tends to the ReLU", "X / 2", "0.5*x", "Skip-Connections", "v is HARD", "AB1",
-		"MORE levels", "β = 0", "Less Quantisation ERROR", "NON-uniform", "Auxiliary Heads", "ÉTÉ", "Straße", "Ax", "ÀÉ", "RELU", "kelvin SUM"} {
+		"MORE levels", "β = 0", "Less Quantisation ERROR", "NON-uniform", "Auxiliary Heads", "ÉTÉ", "Straße", "Ax", "ÀÉ", "RELU", "kelvin SUM",
+		"it moves towards black", "removes", "It MOVED", "finer resolution", "lesser error", "reduction  loss", "an x", "only", "the end", "12 ab",
+		"cdf", "abdf", "gx", "online", "on", "xy", "It keeps its  own share"} {
 		f.Add(i, s)
 	}
 	type pair struct {
@@ -347,4 +357,32 @@ func FuzzPhraseIndex(f *testing.F) {
 			t.Fatalf("find(%q) = %b; searching gives %b", norm, got, want)
 		}
 	})
+}
+
+// TestPatternCorpus matches every corpus pattern, rewritten and split as
+// compilePattern does, against every seed text of FuzzPattern and their
+// variations, and compares with the pattern run with (?i).
+func TestPatternCorpus(t *testing.T) {
+	texts := []string{"", " ", "It tends to the ReLU", "X / 2", "0.5*x", "Skip-Connections", "v is HARD", "AB1",
+		"MORE levels", "β = 0", "Less Quantisation ERROR", "NON-uniform", "Auxiliary Heads", "ÉTÉ", "Straße",
+		"it moves towards black", "removes", "It MOVED", "finer resolution", "lesser error", "reduction  loss", "an x",
+		"only", "the end", "12 ab", "cdf", "abdf", "gx", "online", "on", "xy", "It keeps its  own share", "mix_ed", "_moves_"}
+	for _, s := range append([]string(nil), texts...) {
+		texts = append(texts, s+".", "("+s+")", strings.ToUpper(s), s+" "+s)
+	}
+	for _, src := range patternCorpus {
+		fast, err := compilePattern(src, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow := regexp.MustCompile("(?i)" + src)
+		for _, s := range texts {
+			if strings.ContainsAny(s, "\u212a\u017f") {
+				continue
+			}
+			if got, want := fast.match(s, lowerASCII(s)), slow.MatchString(s); got != want {
+				t.Errorf("pattern %q on %q: split %v, original %v", src, s, got, want)
+			}
+		}
+	}
 }

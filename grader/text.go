@@ -145,6 +145,9 @@ type pattern struct {
 	// need lists literals of which every match contains at least one;
 	// when the text has none of them the regexp is not run. nil: unknown.
 	need []string
+	// branches, when set, stand for re: its alternatives, those that start
+	// with a literal tried only where it occurs (see splitBranches).
+	branches []branch
 }
 
 // match reports whether the answer (raw, and ASCII-lower-cased) matches.
@@ -164,6 +167,9 @@ func (pt *pattern) match(raw, lower string) bool {
 		if !found {
 			return false
 		}
+	}
+	if pt.branches != nil {
+		return matchBranches(pt.branches, text)
 	}
 	return pt.re.MatchString(text)
 }
@@ -252,7 +258,7 @@ func compilePattern(src string, cs bool) (pattern, error) {
 	need := required(tree)
 	if lowered, ok := lowerPattern(src); ok {
 		if fast, err := regexp.Compile(lowered); err == nil {
-			return pattern{re: fast, lower: true, need: need}, nil
+			return pattern{re: fast, lower: true, need: need, branches: splitBranches(lowered)}, nil
 		}
 	}
 	return pattern{re: re, lower: true, need: need}, nil

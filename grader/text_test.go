@@ -179,3 +179,32 @@ func TestCompilePatternRewrite(t *testing.T) {
 		t.Errorf("case-sensitive pattern rewritten: %q", p.re)
 	}
 }
+
+func TestSplitBranches(t *testing.T) {
+	tests := []struct {
+		src  string
+		want string // lit/boundary of each branch, "*" for one run over the whole text
+	}{
+		{`\bmov(e|es|ed|ing)\b|\bshift\w*|towards?`, `\bmov \bshift toward`},
+		{`(finer|higher)\s+(precision|resolution)`, `finer higher`},
+		{`\b(a|an)\b|x\b`, `\ba x`}, // "a|an" factors to a(?:n)?
+		{`weighted\s+(sum|mean)|\w*ly`, `weighted *`},
+		{`\w*y|\s+x`, ``},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, b := range splitBranches(tc.src) {
+			switch {
+			case b.lit == "":
+				got = append(got, "*")
+			case b.boundary:
+				got = append(got, `\b`+b.lit)
+			default:
+				got = append(got, b.lit)
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("splitBranches(%q) = %q, want %q", tc.src, strings.Join(got, " "), tc.want)
+		}
+	}
+}
