@@ -45,6 +45,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
+	// Connections the transport dialled but never used would otherwise hold
+	// the server's graceful shutdown until its read timeout.
+	defer c.http.CloseIdleConnections()
 	fmt.Fprintf(stdout, "loadgen: preparing %d students and a published exam on %s\n", cfg.Students, cfg.URL)
 	students, err := prepare(ctx, c, cfg, stdout)
 	if err != nil {
