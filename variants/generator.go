@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/marksmith/marksmith/calc"
 )
@@ -64,6 +67,9 @@ type Param struct {
 	Step   float64       // IntRange, RealRange; 0 means 1 for IntRange
 	Value  any           // Const
 	Expr   *calc.Program // Derived
+
+	// memo caches the lists From gives (set by Prepare).
+	memo *listMemo
 }
 
 // Sampled reports whether the parameter is drawn at random (and so has a
@@ -128,6 +134,13 @@ func (g *Generator) Prepare() error {
 				return err
 			}
 			p.Values, p.From = src, nil
+		case (p.Kind == Sample || p.Kind == Shuffle) && p.From != nil:
+			p.memo = &listMemo{}
+			for _, name := range p.From.Names() {
+				if _, isParam := index[name]; isParam {
+					p.memo.names = append(p.memo.names, name)
+				}
+			}
 		}
 	}
 	// A rejected draw still draws every later sampled parameter, so that the
@@ -404,6 +417,21 @@ func (p *Param) source(run *calc.Runner, env map[string]any) ([]any, error) {
 	if p.From == nil {
 		return p.Values, nil
 	}
+	key, ok := p.memo.key(env)
+	if ok {
+		if l, found := p.memo.lists.Load(key); found {
+			return l.([]any), nil
+		}
+	}
+	l, err := p.list(run, env)
+	if err == nil && ok && p.memo.size.Add(1) <= maxMemo {
+		p.memo.lists.Store(key, l)
+	}
+	return l, err
+}
+
+// list computes the list From gives.
+func (p *Param) list(run *calc.Runner, env map[string]any) ([]any, error) {
 	v, err := p.From.RunWith(run, env)
 	if err != nil {
 		return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
@@ -413,6 +441,46 @@ func (p *Param) source(run *calc.Runner, env map[string]any) ([]any, error) {
 		return nil, fmt.Errorf("parameter %s: from: %w", p.Name, err)
 	}
 	return l, nil
+}
+
+// listMemo caches the lists a sample or shuffle draws from, keyed by the
+// values of the parameters its expression reads when they are numbers,
+// text or booleans: "without(1..5, mag_b)" is computed once for each value
+// of mag_b rather than on every draw. A drawn list is never changed, so
+// one cached list serves every draw.
+type listMemo struct {
+	names []string
+	lists sync.Map // key -> []any
+	size  atomic.Int64
+}
+
+// maxMemo bounds the lists one parameter caches.
+const maxMemo = 256
+
+// key returns the cache key of env's values of the names, and false when
+// one is not a number, text or boolean (or there is no memo).
+func (m *listMemo) key(env map[string]any) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	var buf [64]byte
+	b := buf[:0]
+	for _, name := range m.names {
+		switch x := env[name].(type) {
+		case int:
+			b = strconv.AppendInt(append(b, 'i'), int64(x), 10)
+		case float64:
+			b = strconv.AppendFloat(append(b, 'f'), x, 'g', -1, 64)
+		case bool:
+			b = strconv.AppendBool(append(b, 'b'), x)
+		case string:
+			b = strconv.AppendQuote(append(b, 's'), x)
+		default:
+			return "", false
+		}
+		b = append(b, 0)
+	}
+	return string(b), true
 }
 
 // cleanFloat rounds away the binary noise of lo + i*step (0.30000000000000004).

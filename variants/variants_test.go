@@ -224,6 +224,10 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 		Param{Name: "pool", Kind: Derived, Expr: mustCompile(t, "c * 2", "c")},
 		Param{Name: "pick", Kind: Sample, From: mustCompile(t, "[pool, pool + 1, pool + 2]", "pool"), K: 2},
 		Param{Name: "e", Kind: Derived, Expr: mustCompile(t, "a + pick[0]", "a", "pick")},
+		// Lists from drawn values: cached by the values of a and b (scalars),
+		// and computed every time from s (a list).
+		Param{Name: "near", Kind: Shuffle, From: mustCompile(t, "[a, a * 10, b]", "a", "b")},
+		Param{Name: "one", Kind: Sample, From: mustCompile(t, "s", "s"), K: 1},
 	)
 	plain.Constraints = append(plain.Constraints, Constraint{Expr: mustCompile(t, "a != 3", "a")}, Constraint{Expr: mustCompile(t, "e % 2 == 0", "e")})
 	prepared := testGenerator(t)
@@ -241,6 +245,13 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 		if (errA == nil) != (errB == nil) || plain.Fingerprint(a) != prepared.Fingerprint(b) || a["e"] != b["e"] {
 			t.Fatalf("seed %d: plain %v (%v), prepared %v (%v)", seed, a, errA, b, errB)
 		}
+	}
+	// a has 3 values and b 3: the list of near is cached for each pair drawn.
+	if n := prepared.Params[10].memo.size.Load(); n < 1 || n > 9 {
+		t.Errorf("near's list was cached %d times, want 1 to 9", n)
+	}
+	if n := prepared.Params[11].memo.size.Load(); n != 0 {
+		t.Errorf("one's list, drawn from a list, was cached %d times", n)
 	}
 }
 
