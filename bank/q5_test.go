@@ -10,6 +10,7 @@ import (
 
 	"github.com/marksmith/marksmith/calc"
 	"github.com/marksmith/marksmith/grader"
+	"github.com/marksmith/marksmith/variants"
 )
 
 // The paper's printed input matrices of 5(a) and 5(b).
@@ -345,6 +346,7 @@ func TestQ5Fair(t *testing.T) {
 func TestQ5RowsFollowTables(t *testing.T) {
 	tp := builtinTemplate(t, "dasc7606/q5")
 	g := *tp.gen
+	g.Params = append([]variants.Param(nil), g.Params...) // Prepare changes them
 	last := g.Constraints[len(g.Constraints)-1].Expr.Source()
 	if !strings.Contains(last, "decode_all(Xb") {
 		t.Fatalf("the last constraint is %q, not the decoding check this test stands in for", last)
