@@ -285,7 +285,9 @@ var patternCorpus = []string{
 	`\bmov(e|es|ed|ing)\b|\bshift\w*|\bpull\w*|\bcloser\b|\btowards?\b|\bdrawn\b|\bnudg\w+`,
 	`(finer|higher|better|greater)\s+(precision|resolution|granularity)`,
 	`(lower|less|smaller|reduc\w*|minimi[sz]\w*)\s+(the\s+)?(error|loss)`,
-	`\b(a|an)\b|x\b|\Bly\b`, `^the|end$|\b\d+\b`, `(((ab)|c)d|e)f|\bg`, `\b(?:on|off)\B`, `a+b|\s+x|\w*y`,
+	`\b(a|an)\b|x\b|\Bly\b`, `^the|end$|\b\d+\b`, `(((ab)|c)d|e)f|\bg`, `\b(on|off)\B`, `a+b|\s+x|\w*y`,
+	// Classes and quotes that lower-casing must leave to (?i).
+	`[A-z]|q`, `[@-Z]x|q`, `\QA\B\E|q`, `[^A-Z]x`, `[]A-Z]1`, `[a-zA-Z_]+2`,
 	`more\s+accura|accuracy|preserv\w+|information`, `\bitself\b|\bits\s+own\b|(largest|most)\s+(share\s+)?weight`,
 }
 
@@ -366,7 +368,8 @@ func TestPatternCorpus(t *testing.T) {
 	texts := []string{"", " ", "It tends to the ReLU", "X / 2", "0.5*x", "Skip-Connections", "v is HARD", "AB1",
 		"MORE levels", "β = 0", "Less Quantisation ERROR", "NON-uniform", "Auxiliary Heads", "ÉTÉ", "Straße",
 		"it moves towards black", "removes", "It MOVED", "finer resolution", "lesser error", "reduction  loss", "an x",
-		"only", "the end", "12 ab", "cdf", "abdf", "gx", "online", "on", "xy", "It keeps its  own share", "mix_ed", "_moves_"}
+		"only", "the end", "12 ab", "cdf", "abdf", "gx", "online", "on", "xy", "It keeps its  own share", "mix_ed", "_moves_",
+		"_", "[", "^", "_x", `a\b`, `A\B`, "Bx", "]1", "Z1", "aB_2"}
 	for _, s := range append([]string(nil), texts...) {
 		texts = append(texts, s+".", "("+s+")", strings.ToUpper(s), s+" "+s)
 	}

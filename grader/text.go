@@ -274,6 +274,7 @@ func lowerPattern(src string) (string, bool) {
 		return "", false // classes of one case
 	}
 	b := []byte(src)
+	inClass := false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
@@ -281,8 +282,28 @@ func lowerPattern(src string) (string, bool) {
 			return "", false
 		case c == '\\':
 			i++ // the escaped character stays as written
-			if i < len(b) && (b[i] == 'p' || b[i] == 'P' || b[i] == 'x' || (b[i] >= '0' && b[i] <= '9')) {
-				return "", false // Unicode classes and character codes name cases
+			if i < len(b) && (b[i] == 'p' || b[i] == 'P' || b[i] == 'x' || b[i] == 'Q' || (b[i] >= '0' && b[i] <= '9')) {
+				return "", false // Unicode classes and character codes name cases; \Q…\E quotes letters
+			}
+		case c == '[' && !inClass:
+			inClass = true
+			if i+1 < len(b) && b[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(b) && b[i+1] == ']' {
+				i++ // a ] first in a class stands for itself
+			}
+		case c == ']' && inClass:
+			inClass = false
+		case inClass && i+2 < len(b) && b[i+1] == '-' && b[i+2] != ']':
+			// A range keeps its meaning when lowered only if both ends
+			// are upper-case letters (or neither is): [A-z] would become
+			// [a-z] and lose the signs between Z and a.
+			if isUpperASCII(c) != isUpperASCII(b[i+2]) {
+				return "", false
+			}
+			if isUpperASCII(c) {
+				b[i] = c + 'a' - 'A'
 			}
 		case c >= 'A' && c <= 'Z':
 			b[i] = c + 'a' - 'A'
@@ -290,6 +311,8 @@ func lowerPattern(src string) (string, bool) {
 	}
 	return string(b), true
 }
+
+func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // lowerLiterals lower-cases the case-folded ASCII literals of a parsed
 // pattern and turns their folding off.
