@@ -52,7 +52,15 @@ func Compile(src string, env Env) (*Program, error) {
 	if err != nil {
 		return nil, &Error{Src: src, Err: err}
 	}
-	return &Program{src: src, prog: prog, fresh: freshCall(prog.Node())}, nil
+	p := &Program{src: src, prog: prog, fresh: freshCall(prog.Node())}
+	for _, name := range p.Names() {
+		if name == "$env" {
+			// Reads through $env are invisible to Names, which the
+			// variant generator relies on to know what an expression reads.
+			return nil, &Error{Src: src, Err: fmt.Errorf("$env is not available: name the parameters the expression reads")}
+		}
+	}
+	return p, nil
 }
 
 // freshCall reports whether n is a call of a function in freshResults.

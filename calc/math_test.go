@@ -77,6 +77,8 @@ func TestMathValues(t *testing.T) {
 
 func TestMathErrors(t *testing.T) {
 	runErrors(t, []errorCase{
+		{"$env['x5b']", "$env is not available: name the parameters the expression reads"},
+		{"len($env)", "$env is not available"},
 		{"exp(1, 2)", "exp: want 1 argument, got 2"},
 		{"pi(1)", "pi: want 0 arguments, got 1"},
 		{"exp(1000)", "exp: result +Inf is not a finite number"},

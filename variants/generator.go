@@ -137,8 +137,8 @@ func (g *Generator) Prepare() error {
 		case (p.Kind == Sample || p.Kind == Shuffle) && p.From != nil:
 			p.memo = &listMemo{}
 			for _, name := range p.From.Names() {
-				if _, isParam := index[name]; isParam {
-					p.memo.names = append(p.memo.names, name)
+				if _, isParam := index[name]; isParam && !fixed[name] {
+					p.memo.names = append(p.memo.names, name) // constants need no place in the key
 				}
 			}
 		}

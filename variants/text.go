@@ -84,11 +84,15 @@ func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 		b.WriteString(Format(v))
 	}
 	b.WriteString(t.lits[len(t.lits)-1])
-	if n := int64(b.Len()); n > t.size.Load() {
+	if n := int64(b.Len()); n > t.size.Load() && n <= maxSizeHint {
 		t.size.Store(n)
 	}
 	return b.String(), nil
 }
+
+// maxSizeHint bounds the buffer a rendering starts with, so that one
+// unusually long rendering does not make every later one hold as much.
+const maxSizeHint = 16 << 10
 
 // Format writes a value the way a prompt shows it: integers plainly, reals
 // in their shortest form without an exponent, lists comma-separated, lists

@@ -222,12 +222,15 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 	plain := testGenerator(t)
 	plain.Params = append(plain.Params,
 		Param{Name: "pool", Kind: Derived, Expr: mustCompile(t, "c * 2", "c")},
+		Param{Name: "pool_list", Kind: Const, Value: []any{1, 2, 3, 4}},
 		Param{Name: "pick", Kind: Sample, From: mustCompile(t, "[pool, pool + 1, pool + 2]", "pool"), K: 2},
 		Param{Name: "e", Kind: Derived, Expr: mustCompile(t, "a + pick[0]", "a", "pick")},
 		// Lists from drawn values: cached by the values of a and b (scalars),
 		// and computed every time from s (a list).
 		Param{Name: "near", Kind: Shuffle, From: mustCompile(t, "[a, a * 10, b]", "a", "b")},
 		Param{Name: "one", Kind: Sample, From: mustCompile(t, "s", "s"), K: 1},
+		// A constant list filtered by a drawn value: keyed by a alone.
+		Param{Name: "rest", Kind: Shuffle, From: mustCompile(t, "filter(pool_list, # != a)", "pool_list", "a")},
 	)
 	plain.Constraints = append(plain.Constraints, Constraint{Expr: mustCompile(t, "a != 3", "a")}, Constraint{Expr: mustCompile(t, "e % 2 == 0", "e")})
 	prepared := testGenerator(t)
@@ -236,7 +239,7 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 	if err := prepared.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	if k := prepared.Params[7].Kind; k != Const {
+	if k := prepared.Params[7].Kind; k != Const || prepared.Params[7].Name != "pool" {
 		t.Fatalf("pool was not folded to a constant: %v", k)
 	}
 	for seed := uint64(1); seed < 300; seed++ {
@@ -246,12 +249,24 @@ func TestPrepareKeepsTheStream(t *testing.T) {
 			t.Fatalf("seed %d: plain %v (%v), prepared %v (%v)", seed, a, errA, b, errB)
 		}
 	}
+	memo := func(name string) int64 {
+		for i := range prepared.Params {
+			if p := &prepared.Params[i]; p.Name == name {
+				return p.memo.size.Load()
+			}
+		}
+		t.Fatalf("no parameter %s", name)
+		return 0
+	}
 	// a has 3 values and b 3: the list of near is cached for each pair drawn.
-	if n := prepared.Params[10].memo.size.Load(); n < 1 || n > 9 {
+	if n := memo("near"); n < 1 || n > 9 {
 		t.Errorf("near's list was cached %d times, want 1 to 9", n)
 	}
-	if n := prepared.Params[11].memo.size.Load(); n != 0 {
+	if n := memo("one"); n != 0 {
 		t.Errorf("one's list, drawn from a list, was cached %d times", n)
+	}
+	if n := memo("rest"); n < 1 || n > 3 {
+		t.Errorf("rest's list, from a constant and a, was cached %d times, want 1 to 3", n)
 	}
 }
 
