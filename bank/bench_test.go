@@ -15,6 +15,29 @@ func builtinOrSkip(b *testing.B) []*Template {
 	return ts
 }
 
+// graded is a built-in question's variant 77 compiled for grading, as a
+// published exam's papers are.
+type graded struct {
+	v *Variant
+	q *grader.Question
+}
+
+func builtinGraded(b *testing.B) []graded {
+	var out []graded
+	for _, t := range builtinOrSkip(b) {
+		v, err := t.Variant(77)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := v.Grader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, graded{v, q})
+	}
+	return out
+}
+
 // BenchmarkVariant measures one question variant drawn (with rejection
 // sampling), its prompts rendered and its key computed, per template.
 func BenchmarkVariant(b *testing.B) {
@@ -49,23 +72,15 @@ func BenchmarkVariantPaper(b *testing.B) {
 // carried-forward answers) against variants compiled once, as a published
 // exam's are.
 func BenchmarkGradePaper(b *testing.B) {
-	ts := builtinOrSkip(b)
-	qs := make([]*grader.Question, len(ts))
-	answers := make([]map[string]string, len(ts))
-	for i, t := range ts {
-		v, err := t.Variant(77)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if qs[i], err = v.Grader(); err != nil {
-			b.Fatal(err)
-		}
-		answers[i] = paperAnswers(v)
+	gs := builtinGraded(b)
+	answers := make([]map[string]string, len(gs))
+	for i, g := range gs {
+		answers[i] = paperAnswers(g.v)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		for i, q := range qs {
-			q.Grade(answers[i])
+		for i, g := range gs {
+			g.q.Grade(answers[i])
 		}
 	}
 }
@@ -73,20 +88,12 @@ func BenchmarkGradePaper(b *testing.B) {
 // BenchmarkGradeQuestion grades one submission of each built-in question,
 // answered as BenchmarkGradePaper answers it.
 func BenchmarkGradeQuestion(b *testing.B) {
-	for _, t := range builtinOrSkip(b) {
-		v, err := t.Variant(77)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q, err := v.Grader()
-		if err != nil {
-			b.Fatal(err)
-		}
-		answers := paperAnswers(v)
-		b.Run(t.ID, func(b *testing.B) {
+	for _, g := range builtinGraded(b) {
+		answers := paperAnswers(g.v)
+		b.Run(g.v.Template, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				q.Grade(answers)
+				g.q.Grade(answers)
 			}
 		})
 	}
@@ -97,24 +104,16 @@ func BenchmarkGradeQuestion(b *testing.B) {
 // BenchmarkGradePaper's essays are one sentence. Rubric patterns then find
 // their literals and run over the whole text.
 func BenchmarkGradeEssay(b *testing.B) {
-	for _, t := range builtinOrSkip(b) {
-		v, err := t.Variant(77)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q, err := v.Grader()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, p := range v.Parts {
+	for _, g := range builtinGraded(b) {
+		for _, p := range g.v.Parts {
 			if p.Answer.Type != grader.Essay {
 				continue
 			}
 			answers := map[string]string{p.ID: p.Answer.Reference}
-			b.Run(fmt.Sprintf("%s/%s/%dB", t.ID, p.ID, len(p.Answer.Reference)), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%s/%dB", g.v.Template, p.ID, len(p.Answer.Reference)), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					q.Grade(answers)
+					g.q.Grade(answers)
 				}
 			})
 		}

@@ -166,5 +166,5 @@ func wordBoundary(text string, k int) bool {
 }
 
 func isWordByte(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	return c == '_' || '0' <= c && c <= '9' || isASCIILetter(c)
 }

@@ -305,7 +305,7 @@ func lowerPattern(src string) (string, bool) {
 			if isUpperASCII(c) {
 				b[i] = c + 'a' - 'A'
 			}
-		case c >= 'A' && c <= 'Z':
+		case isUpperASCII(c):
 			b[i] = c + 'a' - 'A'
 		}
 	}
