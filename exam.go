@@ -156,9 +156,9 @@ type ExamFilter struct {
 	Limit     int
 }
 
-// ExamService stores exams, rosters, papers, attempts, answers, grades and
+// ExamStore stores exams, rosters, papers, attempts, answers, grades and
 // the audit log. Each method is one transaction.
-type ExamService interface {
+type ExamStore interface {
 	CreateExam(ctx context.Context, e *Exam) error
 	FindExamByID(ctx context.Context, id int64) (*Exam, error)
 	FindExams(ctx context.Context, filter ExamFilter) ([]*Exam, int, error)

@@ -28,8 +28,8 @@ type TemplateFilter struct {
 	Limit  int
 }
 
-// TemplateService stores template versions.
-type TemplateService interface {
+// TemplateStore stores template versions.
+type TemplateStore interface {
 	// FindTemplates returns the latest version of each matching template and the total count.
 	FindTemplates(ctx context.Context, filter TemplateFilter) ([]*TemplateVersion, int, error)
 	// FindTemplateVersions returns every version of one template, oldest first.

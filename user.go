@@ -52,8 +52,8 @@ type UserUpdate struct {
 	Disabled     *bool
 }
 
-// UserService stores users.
-type UserService interface {
+// UserStore stores users.
+type UserStore interface {
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
@@ -77,8 +77,8 @@ type RefreshToken struct {
 	ReplacedBy *int64
 }
 
-// TokenService stores refresh tokens.
-type TokenService interface {
+// TokenStore stores refresh tokens.
+type TokenStore interface {
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	FindRefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
 	// RotateRefreshToken marks old as used and stores next in its family, in

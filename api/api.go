@@ -93,9 +93,9 @@ type LoginLimits struct {
 
 // Deps are the API's dependencies.
 type Deps struct {
-	Users     marksmith.UserService
-	Tokens    marksmith.TokenService
-	Templates marksmith.TemplateService
+	Users     marksmith.UserStore
+	Tokens    marksmith.TokenStore
+	Templates marksmith.TemplateStore
 	// Exams runs online exams; nil: the exam routes answer 503.
 	Exams *exams.Service
 
@@ -177,9 +177,9 @@ func (cfg Config) Validate() error {
 // server holds what the handlers share.
 type server struct {
 	cfg       Config
-	users     marksmith.UserService
-	tokens    marksmith.TokenService
-	templates marksmith.TemplateService
+	users     marksmith.UserStore
+	tokens    marksmith.TokenStore
+	templates marksmith.TemplateStore
 	exams     *exams.Service
 	log       *slog.Logger
 	now       func() time.Time

@@ -60,11 +60,11 @@ func newExamHarness(t *testing.T, dialect string) *harness {
 	}
 	db.Now = h.clock.Now
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil))
-	users := storage.NewUserService(db)
-	templates := storage.NewTemplateService(db)
-	store := storage.NewExamService(db)
+	users := storage.NewUserStore(db)
+	templates := storage.NewTemplateStore(db)
+	store := storage.NewExamStore(db)
 	srv, err := newServer(Config{JWTSecret: testSecret, PasswordParams: cheapParams()}, Deps{
-		Users: users, Tokens: storage.NewTokenService(db), Templates: templates,
+		Users: users, Tokens: storage.NewTokenStore(db), Templates: templates,
 		Exams:  exams.New(store, users, templates, h.clock.Now, logger),
 		Logger: logger, Now: h.clock.Now, Metrics: h.registry,
 	})
@@ -86,7 +86,7 @@ func newExamHarness(t *testing.T, dialect string) *harness {
 
 // seedBuiltinBank stores the built-in bank as serve does on a first start:
 // each template as a built-in version.
-func seedBuiltinBank(t *testing.T, templates marksmith.TemplateService, now time.Time) {
+func seedBuiltinBank(t *testing.T, templates marksmith.TemplateStore, now time.Time) {
 	t.Helper()
 	builtin, err := bank.Builtin()
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // FindUserByID returns an internal error, whose text must never reach a
 // client.
 type brokenUsers struct {
-	marksmith.UserService
+	marksmith.UserStore
 }
 
 const secretDetail = "pq: password authentication failed for user marksmith at 10.0.0.7"

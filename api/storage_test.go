@@ -18,7 +18,7 @@ import (
 // newStorageHarness is a harness whose services are the real storage on a
 // fresh, migrated SQLite file. Its fakes are nil: seed through the API or
 // the services.
-func newStorageHarness(t *testing.T) (*harness, marksmith.UserService) {
+func newStorageHarness(t *testing.T) (*harness, marksmith.UserStore) {
 	t.Helper()
 	db, err := storage.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "api.db"), nil)
 	if err != nil {
@@ -38,9 +38,9 @@ func newStorageHarness(t *testing.T) (*harness, marksmith.UserService) {
 		logs:     &syncBuffer{},
 		registry: prometheus.NewRegistry(),
 	}
-	users := storage.NewUserService(db)
+	users := storage.NewUserStore(db)
 	srv, err := newServer(Config{JWTSecret: testSecret, PasswordParams: cheapParams()}, Deps{
-		Users: users, Tokens: storage.NewTokenService(db), Templates: storage.NewTemplateService(db),
+		Users: users, Tokens: storage.NewTokenStore(db), Templates: storage.NewTemplateStore(db),
 		Logger: slog.New(slog.NewJSONHandler(h.logs, nil)), Now: h.clock.Now, Metrics: h.registry,
 		Ready: func(ctx context.Context) error { return db.CheckSchema(ctx) },
 	})

@@ -40,9 +40,9 @@ func (c *clock) set(t time.Time) {
 // instructors and students s1..sN, and the test templates stored.
 type harness struct {
 	db         *storage.DB
-	exams      *storage.ExamService
-	users      *storage.UserService
-	templates  *storage.TemplateService
+	exams      *storage.ExamStore
+	users      *storage.UserStore
+	templates  *storage.TemplateStore
 	svc        *Service
 	clock      *clock
 	admin      *marksmith.User
@@ -67,8 +67,8 @@ func setupHarness(t testing.TB, db *storage.DB, students int) *harness {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{db: db, exams: storage.NewExamService(db), users: storage.NewUserService(db),
-		templates: storage.NewTemplateService(db), clock: &clock{t: t0}}
+	h := &harness{db: db, exams: storage.NewExamStore(db), users: storage.NewUserStore(db),
+		templates: storage.NewTemplateStore(db), clock: &clock{t: t0}}
 	db.Now = h.clock.now
 	h.svc = New(h.exams, h.users, h.templates, h.clock.now, nil)
 	h.admin = h.user(t, "admin@example.org", marksmith.RoleAdmin, "")

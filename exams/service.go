@@ -7,7 +7,7 @@
 // statistics.
 //
 // The service holds no state of its own: everything is read from and
-// written to the marksmith.ExamService, UserService and TemplateService
+// written to the marksmith.ExamStore, UserStore and TemplateStore
 // it is given, so several instances may serve one database. Time comes from
 // the now function passed to New.
 //
@@ -65,9 +65,9 @@ const DefaultBatchSize = 500
 
 // Service is the exam service. Create it with New.
 type Service struct {
-	exams     marksmith.ExamService
-	users     marksmith.UserService
-	templates marksmith.TemplateService
+	exams     marksmith.ExamStore
+	users     marksmith.UserStore
+	templates marksmith.TemplateStore
 	now       func() time.Time
 	logger    *slog.Logger
 
@@ -82,7 +82,7 @@ type Service struct {
 // New returns the exam service over the given storage. now is the clock
 // every window, deadline and timestamp is read from (time.Now in
 // production); a nil logger discards.
-func New(exams marksmith.ExamService, users marksmith.UserService, templates marksmith.TemplateService, now func() time.Time, logger *slog.Logger) *Service {
+func New(exams marksmith.ExamStore, users marksmith.UserStore, templates marksmith.TemplateStore, now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}

@@ -114,7 +114,7 @@ func TestOpenSQLiteMemory(t *testing.T) {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	users := NewUserService(db)
+	users := NewUserStore(db)
 	for i := range 3 {
 		if err := users.CreateUser(t.Context(), &marksmith.User{Email: fmt.Sprintf("m%d@x.org", i), Role: marksmith.RoleStudent}); err != nil {
 			t.Fatal(err)
@@ -138,7 +138,7 @@ func TestQueryLogging(t *testing.T) {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	users := NewUserService(db)
+	users := NewUserStore(db)
 	for range 2 {
 		users.CreateUser(t.Context(), &marksmith.User{Email: "dup@x.org", Role: marksmith.RoleStudent})
 	}

@@ -132,15 +132,15 @@ func (r *paperRow) toDomain() *marksmith.Paper {
 // paperColumns are the columns of papers, in paperRow order.
 var paperColumns = []string{"exam_id", "user_id", "question", "ord", "template_id", "version", "seed", "variant"}
 
-// ExamService stores exams, rosters, papers, attempts, answers, grades
-// and the audit log. It implements marksmith.ExamService; each method is
+// ExamStore stores exams, rosters, papers, attempts, answers, grades
+// and the audit log. It implements marksmith.ExamStore; each method is
 // one statement or one transaction.
-type ExamService struct{ db *DB }
+type ExamStore struct{ db *DB }
 
-var _ marksmith.ExamService = (*ExamService)(nil)
+var _ marksmith.ExamStore = (*ExamStore)(nil)
 
-// NewExamService returns the exam service of db.
-func NewExamService(db *DB) *ExamService { return &ExamService{db: db} }
+// NewExamStore returns the exam service of db.
+func NewExamStore(db *DB) *ExamStore { return &ExamStore{db: db} }
 
 func validateExam(e *marksmith.Exam) error {
 	var problems []string
@@ -164,7 +164,7 @@ func validateExam(e *marksmith.Exam) error {
 
 // CreateExam stores e and sets its ID. Zero CreatedAt and UpdatedAt
 // default to the DB's clock; a zero Status to draft.
-func (s *ExamService) CreateExam(ctx context.Context, e *marksmith.Exam) error {
+func (s *ExamStore) CreateExam(ctx context.Context, e *marksmith.Exam) error {
 	if e.Status == "" {
 		e.Status = marksmith.ExamDraft
 	}
@@ -194,7 +194,7 @@ func (s *ExamService) CreateExam(ctx context.Context, e *marksmith.Exam) error {
 }
 
 // FindExamByID returns the exam, or ENOTFOUND.
-func (s *ExamService) FindExamByID(ctx context.Context, id int64) (*marksmith.Exam, error) {
+func (s *ExamStore) FindExamByID(ctx context.Context, id int64) (*marksmith.Exam, error) {
 	var r examRow
 	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("exam %d", id))
@@ -204,7 +204,7 @@ func (s *ExamService) FindExamByID(ctx context.Context, id int64) (*marksmith.Ex
 
 // FindExams returns the exams matching filter, newest first, and how many
 // match in all (ignoring Offset and Limit). Limit 0 means no limit.
-func (s *ExamService) FindExams(ctx context.Context, filter marksmith.ExamFilter) ([]*marksmith.Exam, int, error) {
+func (s *ExamStore) FindExams(ctx context.Context, filter marksmith.ExamFilter) ([]*marksmith.Exam, int, error) {
 	where := func(tx *gorm.DB) *gorm.DB {
 		q := tx.Model(&examRow{})
 		if filter.CreatedBy != nil {
@@ -254,7 +254,7 @@ func examState(tx *gorm.DB, id int64) (string, error) {
 // UpdateExam rewrites a draft exam's fields (not its creator, creation
 // time, status or release); ECONFLICT when it is published, ENOTFOUND
 // when there is none. A zero UpdatedAt defaults to the DB's clock.
-func (s *ExamService) UpdateExam(ctx context.Context, e *marksmith.Exam) error {
+func (s *ExamStore) UpdateExam(ctx context.Context, e *marksmith.Exam) error {
 	if e.UpdatedAt.IsZero() {
 		e.UpdatedAt = s.db.now()
 	}
@@ -299,7 +299,7 @@ func (s *ExamService) UpdateExam(ctx context.Context, e *marksmith.Exam) error {
 
 // DeleteExam deletes an exam with everything that hangs off it; ENOTFOUND
 // when there is none.
-func (s *ExamService) DeleteExam(ctx context.Context, id int64) error {
+func (s *ExamStore) DeleteExam(ctx context.Context, id int64) error {
 	res := s.db.gorm.WithContext(ctx).Where("id = ?", id).Delete(&examRow{})
 	if res.Error != nil {
 		return translate(res.Error, fmt.Sprintf("exam %d", id))
@@ -312,7 +312,7 @@ func (s *ExamService) DeleteExam(ctx context.Context, id int64) error {
 
 // SetRoster replaces a draft exam's roster; ECONFLICT when it is
 // published, EINVALID when a user does not exist.
-func (s *ExamService) SetRoster(ctx context.Context, examID int64, userIDs []int64) error {
+func (s *ExamStore) SetRoster(ctx context.Context, examID int64, userIDs []int64) error {
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
 		status, err := examState(tx, examID)
 		if err != nil {
@@ -341,7 +341,7 @@ func (s *ExamService) SetRoster(ctx context.Context, examID int64, userIDs []int
 }
 
 // FindRoster returns the users on an exam's roster, ordered by ID.
-func (s *ExamService) FindRoster(ctx context.Context, examID int64) ([]*marksmith.User, error) {
+func (s *ExamStore) FindRoster(ctx context.Context, examID int64) ([]*marksmith.User, error) {
 	var rows []userRow
 	err := s.db.gorm.WithContext(ctx).Table("users").Select("users.*").
 		Joins("JOIN exam_roster r ON r.user_id = users.id").Where("r.exam_id = ?", examID).
@@ -357,7 +357,7 @@ func (s *ExamService) FindRoster(ctx context.Context, examID int64) ([]*marksmit
 }
 
 // OnRoster reports whether the user is on the exam's roster.
-func (s *ExamService) OnRoster(ctx context.Context, examID, userID int64) (bool, error) {
+func (s *ExamStore) OnRoster(ctx context.Context, examID, userID int64) (bool, error) {
 	var n int64
 	err := s.db.gorm.WithContext(ctx).Model(&rosterRow{}).Where("exam_id = ? AND user_id = ?", examID, userID).Count(&n).Error
 	if err != nil {
@@ -370,7 +370,7 @@ func (s *ExamService) OnRoster(ctx context.Context, examID, userID int64) (bool,
 // multi-row INSERTs in one transaction on SQLite. A paper already stored
 // is ECONFLICT and stores none of the batch. Variants must be JSON
 // objects; only their outer braces are checked.
-func (s *ExamService) SavePapers(ctx context.Context, papers []*marksmith.Paper) error {
+func (s *ExamStore) SavePapers(ctx context.Context, papers []*marksmith.Paper) error {
 	if len(papers) == 0 {
 		return nil
 	}
@@ -397,7 +397,7 @@ func (s *ExamService) SavePapers(ctx context.Context, papers []*marksmith.Paper)
 }
 
 // copyPapers stores papers with Postgres's COPY protocol.
-func (s *ExamService) copyPapers(ctx context.Context, papers []*marksmith.Paper) error {
+func (s *ExamStore) copyPapers(ctx context.Context, papers []*marksmith.Paper) error {
 	conn, err := s.db.sql.Conn(ctx)
 	if err != nil {
 		return err
@@ -426,7 +426,7 @@ func (s *ExamService) copyPapers(ctx context.Context, papers []*marksmith.Paper)
 
 // MarkPublished moves a draft exam to published at at; ECONFLICT when it
 // is not a draft, ENOTFOUND when there is none.
-func (s *ExamService) MarkPublished(ctx context.Context, examID int64, at time.Time) error {
+func (s *ExamStore) MarkPublished(ctx context.Context, examID int64, at time.Time) error {
 	at = dbTime(at)
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&examRow{}).Where("id = ? AND status = ?", examID, string(marksmith.ExamDraft)).
@@ -446,13 +446,13 @@ func (s *ExamService) MarkPublished(ctx context.Context, examID int64, at time.T
 }
 
 // DeletePapers removes every paper of an exam.
-func (s *ExamService) DeletePapers(ctx context.Context, examID int64) error {
+func (s *ExamStore) DeletePapers(ctx context.Context, examID int64) error {
 	err := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID).Delete(&paperRow{}).Error
 	return translate(err, fmt.Sprintf("papers of exam %d", examID))
 }
 
 // FindPapers returns a student's papers in the order the student sees them.
-func (s *ExamService) FindPapers(ctx context.Context, examID, userID int64) ([]*marksmith.Paper, error) {
+func (s *ExamStore) FindPapers(ctx context.Context, examID, userID int64) ([]*marksmith.Paper, error) {
 	var rows []paperRow
 	err := s.db.gorm.WithContext(ctx).Where("exam_id = ? AND user_id = ?", examID, userID).Order("ord, question").Find(&rows).Error
 	if err != nil {
@@ -463,7 +463,7 @@ func (s *ExamService) FindPapers(ctx context.Context, examID, userID int64) ([]*
 
 // FindExamPapers returns the papers of one question of an exam (every
 // question when position is 0), ordered by student and position.
-func (s *ExamService) FindExamPapers(ctx context.Context, examID int64, position int) ([]*marksmith.Paper, error) {
+func (s *ExamStore) FindExamPapers(ctx context.Context, examID int64, position int) ([]*marksmith.Paper, error) {
 	q := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID)
 	if position > 0 {
 		q = q.Where("question = ?", position)
@@ -485,7 +485,7 @@ func papersToDomain(rows []paperRow) []*marksmith.Paper {
 
 // SetGradeVersion records the template version that grades the question
 // at position; ENOTFOUND when the exam has no such question.
-func (s *ExamService) SetGradeVersion(ctx context.Context, examID int64, position, version int) error {
+func (s *ExamStore) SetGradeVersion(ctx context.Context, examID int64, position, version int) error {
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
 		var r examRow
 		if err := tx.Where("id = ?", examID).Take(&r).Error; err != nil {

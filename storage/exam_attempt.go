@@ -131,7 +131,7 @@ func auditFromDomain(e *marksmith.AuditEntry, now time.Time) *auditRow {
 
 // CreateAttempt stores a new attempt and sets its ID; ECONFLICT when the
 // student already has one at the exam.
-func (s *ExamService) CreateAttempt(ctx context.Context, a *marksmith.Attempt) error {
+func (s *ExamStore) CreateAttempt(ctx context.Context, a *marksmith.Attempt) error {
 	if a.Status == "" {
 		a.Status = marksmith.AttemptOpen
 	}
@@ -145,7 +145,7 @@ func (s *ExamService) CreateAttempt(ctx context.Context, a *marksmith.Attempt) e
 }
 
 // FindAttemptByID returns the attempt, or ENOTFOUND.
-func (s *ExamService) FindAttemptByID(ctx context.Context, id int64) (*marksmith.Attempt, error) {
+func (s *ExamStore) FindAttemptByID(ctx context.Context, id int64) (*marksmith.Attempt, error) {
 	var r attemptRow
 	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("attempt %d", id))
@@ -154,7 +154,7 @@ func (s *ExamService) FindAttemptByID(ctx context.Context, id int64) (*marksmith
 }
 
 // FindAttempt returns a student's attempt at an exam, or ENOTFOUND.
-func (s *ExamService) FindAttempt(ctx context.Context, examID, userID int64) (*marksmith.Attempt, error) {
+func (s *ExamStore) FindAttempt(ctx context.Context, examID, userID int64) (*marksmith.Attempt, error) {
 	var r attemptRow
 	if err := s.db.gorm.WithContext(ctx).Where("exam_id = ? AND user_id = ?", examID, userID).Take(&r).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("attempt of student %d at exam %d", userID, examID))
@@ -163,7 +163,7 @@ func (s *ExamService) FindAttempt(ctx context.Context, examID, userID int64) (*m
 }
 
 // FindAttempts returns every attempt at an exam, ordered by ID.
-func (s *ExamService) FindAttempts(ctx context.Context, examID int64) ([]*marksmith.Attempt, error) {
+func (s *ExamStore) FindAttempts(ctx context.Context, examID int64) ([]*marksmith.Attempt, error) {
 	var rows []attemptRow
 	if err := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID).Order("id").Find(&rows).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("attempts at exam %d", examID))
@@ -196,7 +196,7 @@ CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ)` + saveAnswerRest
 // stored. The answer is committed when it returns. ECONFLICT when the
 // attempt is not open, ENOTFOUND when there is no such attempt. A zero
 // SavedAt defaults to the DB's clock.
-func (s *ExamService) SaveAnswer(ctx context.Context, a *marksmith.Answer) (bool, *marksmith.Answer, error) {
+func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer) (bool, *marksmith.Answer, error) {
 	if a.SavedAt.IsZero() {
 		a.SavedAt = s.db.now()
 	}
@@ -239,7 +239,7 @@ func (s *ExamService) SaveAnswer(ctx context.Context, a *marksmith.Answer) (bool
 }
 
 // FindAnswers returns an attempt's answers, by question and part.
-func (s *ExamService) FindAnswers(ctx context.Context, attemptID int64) ([]*marksmith.Answer, error) {
+func (s *ExamStore) FindAnswers(ctx context.Context, attemptID int64) ([]*marksmith.Answer, error) {
 	var rows []answerRow
 	err := s.db.gorm.WithContext(ctx).Where("attempt_id = ?", attemptID).Order("question, part").Find(&rows).Error
 	if err != nil {
@@ -250,7 +250,7 @@ func (s *ExamService) FindAnswers(ctx context.Context, attemptID int64) ([]*mark
 
 // FindExamAnswers returns the answers of every attempt at an exam, by
 // attempt, question and part.
-func (s *ExamService) FindExamAnswers(ctx context.Context, examID int64) ([]*marksmith.Answer, error) {
+func (s *ExamStore) FindExamAnswers(ctx context.Context, examID int64) ([]*marksmith.Answer, error) {
 	var rows []answerRow
 	err := s.db.gorm.WithContext(ctx).Table("answers").Select("answers.*").
 		Joins("JOIN attempts a ON a.id = answers.attempt_id").Where("a.exam_id = ?", examID).
@@ -272,7 +272,7 @@ func answersToDomain(rows []answerRow) []*marksmith.Answer {
 // CloseAttempt stores the end of an open attempt (status, submission
 // time, lateness, score and maximum) with its grades, in one transaction;
 // ECONFLICT when it is no longer open, ENOTFOUND when there is none.
-func (s *ExamService) CloseAttempt(ctx context.Context, a *marksmith.Attempt, grades []*marksmith.Grade) error {
+func (s *ExamStore) CloseAttempt(ctx context.Context, a *marksmith.Attempt, grades []*marksmith.Grade) error {
 	if a.Status != marksmith.AttemptSubmitted && a.Status != marksmith.AttemptClosed {
 		return marksmith.Errorf(marksmith.EINVALID, "attempt %d: cannot close with status %q", a.ID, a.Status)
 	}
@@ -305,7 +305,7 @@ func (s *ExamService) CloseAttempt(ctx context.Context, a *marksmith.Attempt, gr
 }
 
 // FindGrades returns an attempt's grades, by question and part.
-func (s *ExamService) FindGrades(ctx context.Context, attemptID int64) ([]*marksmith.Grade, error) {
+func (s *ExamStore) FindGrades(ctx context.Context, attemptID int64) ([]*marksmith.Grade, error) {
 	var rows []gradeRow
 	err := s.db.gorm.WithContext(ctx).Where("attempt_id = ?", attemptID).Order("question, part").Find(&rows).Error
 	if err != nil {
@@ -316,7 +316,7 @@ func (s *ExamService) FindGrades(ctx context.Context, attemptID int64) ([]*marks
 
 // FindExamGrades returns the grades of every attempt at an exam, by
 // attempt, question and part.
-func (s *ExamService) FindExamGrades(ctx context.Context, examID int64) ([]*marksmith.Grade, error) {
+func (s *ExamStore) FindExamGrades(ctx context.Context, examID int64) ([]*marksmith.Grade, error) {
 	var rows []gradeRow
 	err := s.db.gorm.WithContext(ctx).Table("grades").Select("grades.*").
 		Joins("JOIN attempts a ON a.id = grades.attempt_id").Where("a.exam_id = ?", examID).
@@ -338,7 +338,7 @@ func gradesToDomain(rows []gradeRow) []*marksmith.Grade {
 // UpdateGrades replaces grades (matched by attempt, question and part),
 // sets each listed attempt's score, and appends the audit entries, in one
 // transaction. An attempt in scores that does not exist is ENOTFOUND.
-func (s *ExamService) UpdateGrades(ctx context.Context, grades []*marksmith.Grade, scores map[int64]float64, audit []*marksmith.AuditEntry) error {
+func (s *ExamStore) UpdateGrades(ctx context.Context, grades []*marksmith.Grade, scores map[int64]float64, audit []*marksmith.AuditEntry) error {
 	now := s.db.now()
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
 		if len(grades) > 0 {
@@ -379,7 +379,7 @@ func (s *ExamService) UpdateGrades(ctx context.Context, grades []*marksmith.Grad
 // Release marks a published exam's results released at at, with an audit
 // entry, in one transaction; ECONFLICT when it is a draft or already
 // released, ENOTFOUND when there is none.
-func (s *ExamService) Release(ctx context.Context, examID int64, at time.Time, audit *marksmith.AuditEntry) error {
+func (s *ExamStore) Release(ctx context.Context, examID int64, at time.Time, audit *marksmith.AuditEntry) error {
 	at = dbTime(at)
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&examRow{}).Where("id = ? AND status = ? AND NOT released", examID, string(marksmith.ExamPublished)).
@@ -408,7 +408,7 @@ func (s *ExamService) Release(ctx context.Context, examID int64, at time.Time, a
 
 // AddAudit appends an audit entry and sets its ID; a zero At defaults to
 // the DB's clock.
-func (s *ExamService) AddAudit(ctx context.Context, e *marksmith.AuditEntry) error {
+func (s *ExamStore) AddAudit(ctx context.Context, e *marksmith.AuditEntry) error {
 	r := auditFromDomain(e, s.db.now())
 	if err := s.db.gorm.WithContext(ctx).Create(r).Error; err != nil {
 		return translate(err, fmt.Sprintf("audit entry of exam %d", e.ExamID))
@@ -418,7 +418,7 @@ func (s *ExamService) AddAudit(ctx context.Context, e *marksmith.AuditEntry) err
 }
 
 // FindAudit returns an exam's audit log, oldest first.
-func (s *ExamService) FindAudit(ctx context.Context, examID int64) ([]*marksmith.AuditEntry, error) {
+func (s *ExamStore) FindAudit(ctx context.Context, examID int64) ([]*marksmith.AuditEntry, error) {
 	var rows []auditRow
 	if err := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID).Order("id").Find(&rows).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("audit log of exam %d", examID))

@@ -13,7 +13,7 @@ import (
 
 // examFixture is an instructor, three students and a draft exam.
 type examFixture struct {
-	s          *ExamService
+	s          *ExamStore
 	instructor *marksmith.User
 	students   []*marksmith.User
 	exam       *marksmith.Exam
@@ -21,13 +21,13 @@ type examFixture struct {
 
 func newExamFixture(t *testing.T, db *DB) *examFixture {
 	t.Helper()
-	users := mustCreateUsers(t, NewUserService(db),
+	users := mustCreateUsers(t, NewUserStore(db),
 		marksmith.User{Email: "teacher@example.org", Role: marksmith.RoleInstructor},
 		marksmith.User{Email: "s1@example.org", Role: marksmith.RoleStudent, StudentKey: "3035000001"},
 		marksmith.User{Email: "s2@example.org", Role: marksmith.RoleStudent},
 		marksmith.User{Email: "s3@example.org", Role: marksmith.RoleStudent},
 	)
-	s := NewExamService(db)
+	s := NewExamStore(db)
 	e := &marksmith.Exam{
 		Title: "Midterm", Seed: math.MaxUint64 - 6,
 		Questions: []marksmith.ExamQuestion{

@@ -83,14 +83,14 @@ func templatesToDomain(rows []templateVersionRow) ([]*marksmith.TemplateVersion,
 	return out, nil
 }
 
-// TemplateService stores template versions. It implements
-// marksmith.TemplateService. A stored version is never changed.
-type TemplateService struct{ db *DB }
+// TemplateStore stores template versions. It implements
+// marksmith.TemplateStore. A stored version is never changed.
+type TemplateStore struct{ db *DB }
 
-var _ marksmith.TemplateService = (*TemplateService)(nil)
+var _ marksmith.TemplateStore = (*TemplateStore)(nil)
 
-// NewTemplateService returns the template service of db.
-func NewTemplateService(db *DB) *TemplateService { return &TemplateService{db: db} }
+// NewTemplateStore returns the template service of db.
+func NewTemplateStore(db *DB) *TemplateStore { return &TemplateStore{db: db} }
 
 // latestOnly keeps the latest version of each template; the table is
 // aliased t.
@@ -101,7 +101,7 @@ const latestOnly = "t.version = (SELECT MAX(v.version) FROM template_versions v 
 // Limit). Limit 0 means no limit. Query matches a substring of the ID or
 // the latest title, and Tag one of the latest version's tags, both
 // ignoring ASCII case.
-func (s *TemplateService) FindTemplates(ctx context.Context, filter marksmith.TemplateFilter) ([]*marksmith.TemplateVersion, int, error) {
+func (s *TemplateStore) FindTemplates(ctx context.Context, filter marksmith.TemplateFilter) ([]*marksmith.TemplateVersion, int, error) {
 	where := func(tx *gorm.DB) *gorm.DB {
 		q := tx.Table("template_versions AS t").Where(latestOnly)
 		if filter.Query != "" {
@@ -136,7 +136,7 @@ func (s *TemplateService) FindTemplates(ctx context.Context, filter marksmith.Te
 
 // FindTemplateVersions returns every version of the template, oldest
 // first, or ENOTFOUND when it has none.
-func (s *TemplateService) FindTemplateVersions(ctx context.Context, id string) ([]*marksmith.TemplateVersion, error) {
+func (s *TemplateStore) FindTemplateVersions(ctx context.Context, id string) ([]*marksmith.TemplateVersion, error) {
 	var rows []templateVersionRow
 	if err := s.db.gorm.WithContext(ctx).Where("template_id = ?", id).Order("version").Find(&rows).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("template %q", id))
@@ -149,7 +149,7 @@ func (s *TemplateService) FindTemplateVersions(ctx context.Context, id string) (
 
 // FindTemplateVersion returns one version of the template; version 0
 // means the latest. ENOTFOUND when there is no such version.
-func (s *TemplateService) FindTemplateVersion(ctx context.Context, id string, version int) (*marksmith.TemplateVersion, error) {
+func (s *TemplateStore) FindTemplateVersion(ctx context.Context, id string, version int) (*marksmith.TemplateVersion, error) {
 	var r templateVersionRow
 	q := s.db.gorm.WithContext(ctx).Where("template_id = ?", id)
 	what := fmt.Sprintf("template %q", id)
@@ -169,7 +169,7 @@ func (s *TemplateService) FindTemplateVersion(ctx context.Context, id string, ve
 // Version and CreatedAt. With Version 0 it is numbered one past the latest
 // stored version (1 for a new template); a Version already stored is
 // ECONFLICT. A zero CreatedAt defaults to the DB's clock.
-func (s *TemplateService) CreateTemplateVersion(ctx context.Context, t *marksmith.TemplateVersion) error {
+func (s *TemplateStore) CreateTemplateVersion(ctx context.Context, t *marksmith.TemplateVersion) error {
 	if err := validateTemplate(t); err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *TemplateService) CreateTemplateVersion(ctx context.Context, t *marksmit
 	}
 }
 
-func (s *TemplateService) createTemplateVersion(ctx context.Context, t *marksmith.TemplateVersion) (*templateVersionRow, error) {
+func (s *TemplateStore) createTemplateVersion(ctx context.Context, t *marksmith.TemplateVersion) (*templateVersionRow, error) {
 	r, err := templateFromDomain(t)
 	if err != nil {
 		return nil, err

@@ -19,9 +19,9 @@ func newTemplate(id string, version int, title string, tags ...string) *marksmit
 
 func TestCreateTemplateVersion(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewTemplateService(db)
+		s := NewTemplateStore(db)
 		ctx := t.Context()
-		owner := mustCreateUsers(t, NewUserService(db), marksmith.User{Email: "i@uni.edu", Role: marksmith.RoleInstructor})[0]
+		owner := mustCreateUsers(t, NewUserStore(db), marksmith.User{Email: "i@uni.edu", Role: marksmith.RoleInstructor})[0]
 		missing := owner.ID + 50
 		for _, tc := range []struct {
 			name        string
@@ -75,7 +75,7 @@ func TestCreateTemplateVersion(t *testing.T) {
 // one template without losing any.
 func TestCreateTemplateVersionConcurrent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewTemplateService(db)
+		s := NewTemplateStore(db)
 		const n = 5
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -102,7 +102,7 @@ func TestCreateTemplateVersionConcurrent(t *testing.T) {
 
 func TestFindTemplateVersions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewTemplateService(db)
+		s := NewTemplateStore(db)
 		ctx := t.Context()
 		for _, tv := range []*marksmith.TemplateVersion{newTemplate("q1", 0, "one"), newTemplate("q1", 0, "two"), newTemplate("q2", 0, "other")} {
 			if err := s.CreateTemplateVersion(ctx, tv); err != nil {
@@ -142,7 +142,7 @@ func TestFindTemplateVersions(t *testing.T) {
 
 func TestFindTemplates(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewTemplateService(db)
+		s := NewTemplateStore(db)
 		for _, tv := range []*marksmith.TemplateVersion{
 			newTemplate("dasc/q1", 0, "Old title", "cnn", "legacy"),
 			newTemplate("dasc/q1", 0, "Convolutions", "CNN", "vision"), // latest of q1

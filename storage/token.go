@@ -61,20 +61,20 @@ func utcPtr(t *time.Time) *time.Time {
 	return &v
 }
 
-// TokenService stores refresh tokens. It implements marksmith.TokenService.
+// TokenStore stores refresh tokens. It implements marksmith.TokenStore.
 // It keeps only what it is given: callers hash tokens before storing or
 // looking them up, and check expiry themselves.
-type TokenService struct{ db *DB }
+type TokenStore struct{ db *DB }
 
-var _ marksmith.TokenService = (*TokenService)(nil)
+var _ marksmith.TokenStore = (*TokenStore)(nil)
 
-// NewTokenService returns the refresh token service of db.
-func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
+// NewTokenStore returns the refresh token service of db.
+func NewTokenStore(db *DB) *TokenStore { return &TokenStore{db: db} }
 
 // CreateRefreshToken stores t and sets its ID; a zero CreatedAt defaults to
 // the DB's clock. A hash already stored is ECONFLICT; an unknown user is
 // EINVALID.
-func (s *TokenService) CreateRefreshToken(ctx context.Context, t *marksmith.RefreshToken) error {
+func (s *TokenStore) CreateRefreshToken(ctx context.Context, t *marksmith.RefreshToken) error {
 	if err := validateToken(t); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *TokenService) CreateRefreshToken(ctx context.Context, t *marksmith.Refr
 }
 
 // FindRefreshTokenByHash returns the token with the hash, or ENOTFOUND.
-func (s *TokenService) FindRefreshTokenByHash(ctx context.Context, hash string) (*marksmith.RefreshToken, error) {
+func (s *TokenStore) FindRefreshTokenByHash(ctx context.Context, hash string) (*marksmith.RefreshToken, error) {
 	var r refreshTokenRow
 	if err := s.db.gorm.WithContext(ctx).Where("hash = ?", hash).Take(&r).Error; err != nil {
 		return nil, translate(err, "refresh token")
@@ -104,7 +104,7 @@ func (s *TokenService) FindRefreshTokenByHash(ctx context.Context, hash string) 
 // next's ID, Family and UserID. If old was already used or revoked it
 // fails with ECONFLICT and stores nothing: of two concurrent rotations of
 // one token exactly one succeeds. An unknown old token is ENOTFOUND.
-func (s *TokenService) RotateRefreshToken(ctx context.Context, oldID int64, next *marksmith.RefreshToken, now time.Time) error {
+func (s *TokenStore) RotateRefreshToken(ctx context.Context, oldID int64, next *marksmith.RefreshToken, now time.Time) error {
 	now = dbTime(now)
 	var stored *refreshTokenRow
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
@@ -151,7 +151,7 @@ func (s *TokenService) RotateRefreshToken(ctx context.Context, oldID int64, next
 
 // RevokeTokenFamily marks every unrevoked token of the family revoked at
 // now. An unknown family is not an error.
-func (s *TokenService) RevokeTokenFamily(ctx context.Context, family string, now time.Time) error {
+func (s *TokenStore) RevokeTokenFamily(ctx context.Context, family string, now time.Time) error {
 	err := s.db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
 		Where("family = ? AND revoked_at IS NULL", family).
 		Update("revoked_at", dbTime(now)).Error
@@ -159,7 +159,7 @@ func (s *TokenService) RevokeTokenFamily(ctx context.Context, family string, now
 }
 
 // RevokeUserTokens marks every unrevoked token of the user revoked at now.
-func (s *TokenService) RevokeUserTokens(ctx context.Context, userID int64, now time.Time) error {
+func (s *TokenStore) RevokeUserTokens(ctx context.Context, userID int64, now time.Time) error {
 	err := s.db.gorm.WithContext(ctx).Model(&refreshTokenRow{}).
 		Where("user_id = ? AND revoked_at IS NULL", userID).
 		Update("revoked_at", dbTime(now)).Error
@@ -169,7 +169,7 @@ func (s *TokenService) RevokeUserTokens(ctx context.Context, userID int64, now t
 // DeleteExpiredRefreshTokens deletes tokens that expired before the time
 // and returns how many it deleted. Tokens still referenced as a
 // replacement lose the reference (ON DELETE SET NULL).
-func (s *TokenService) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
+func (s *TokenStore) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
 	res := s.db.gorm.WithContext(ctx).Where("expires_at < ?", dbTime(before)).Delete(&refreshTokenRow{})
 	if res.Error != nil {
 		return 0, translate(res.Error, "delete expired refresh tokens")

@@ -11,12 +11,12 @@ import (
 )
 
 // tokenFixture stores two users and returns the token service and their IDs.
-func tokenFixture(t *testing.T, db *DB) (*TokenService, int64, int64) {
+func tokenFixture(t *testing.T, db *DB) (*TokenStore, int64, int64) {
 	t.Helper()
-	us := mustCreateUsers(t, NewUserService(db),
+	us := mustCreateUsers(t, NewUserStore(db),
 		marksmith.User{Email: "a@uni.edu", Role: marksmith.RoleStudent},
 		marksmith.User{Email: "b@uni.edu", Role: marksmith.RoleStudent})
-	return NewTokenService(db), us[0].ID, us[1].ID
+	return NewTokenStore(db), us[0].ID, us[1].ID
 }
 
 func newToken(userID int64, family, hash string) *marksmith.RefreshToken {

@@ -58,16 +58,16 @@ func userFromDomain(u *marksmith.User) *userRow {
 // trimmed and lower-cased.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// UserService stores users. It implements marksmith.UserService.
-type UserService struct{ db *DB }
+// UserStore stores users. It implements marksmith.UserStore.
+type UserStore struct{ db *DB }
 
-var _ marksmith.UserService = (*UserService)(nil)
+var _ marksmith.UserStore = (*UserStore)(nil)
 
-// NewUserService returns the user service of db.
-func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+// NewUserStore returns the user service of db.
+func NewUserStore(db *DB) *UserStore { return &UserStore{db: db} }
 
 // FindUserByID returns the user with the ID, or ENOTFOUND.
-func (s *UserService) FindUserByID(ctx context.Context, id int64) (*marksmith.User, error) {
+func (s *UserStore) FindUserByID(ctx context.Context, id int64) (*marksmith.User, error) {
 	var r userRow
 	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("user %d", id))
@@ -77,7 +77,7 @@ func (s *UserService) FindUserByID(ctx context.Context, id int64) (*marksmith.Us
 
 // FindUserByEmail returns the user with the email, ignoring case, or
 // ENOTFOUND.
-func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*marksmith.User, error) {
+func (s *UserStore) FindUserByEmail(ctx context.Context, email string) (*marksmith.User, error) {
 	var r userRow
 	err := s.db.gorm.WithContext(ctx).Where("lower(email) = ?", NormalizeEmail(email)).Take(&r).Error
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*marks
 // FindUsers returns the users matching filter, ordered by ID, and how many
 // match in all (ignoring Offset and Limit). Limit 0 means no limit. Query
 // matches a substring of the email or name, ignoring ASCII case.
-func (s *UserService) FindUsers(ctx context.Context, filter marksmith.UserFilter) ([]*marksmith.User, int, error) {
+func (s *UserStore) FindUsers(ctx context.Context, filter marksmith.UserFilter) ([]*marksmith.User, int, error) {
 	where := func(tx *gorm.DB) *gorm.DB {
 		q := tx.Model(&userRow{})
 		if filter.ID != nil {
@@ -130,7 +130,7 @@ func (s *UserService) FindUsers(ctx context.Context, filter marksmith.UserFilter
 // lower-cased, StudentKey defaults to the email, and zero CreatedAt and
 // UpdatedAt default to the DB's clock. A taken email is ECONFLICT; a
 // missing email or unknown role is EINVALID.
-func (s *UserService) CreateUser(ctx context.Context, u *marksmith.User) error {
+func (s *UserStore) CreateUser(ctx context.Context, u *marksmith.User) error {
 	u.Email = NormalizeEmail(u.Email)
 	if err := validateUser(u.Email, u.Role); err != nil {
 		return err
@@ -155,7 +155,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *marksmith.User) error {
 
 // UpdateUser applies upd to the user with the ID, sets UpdatedAt to the
 // DB's clock, and returns the updated user; ENOTFOUND if there is none.
-func (s *UserService) UpdateUser(ctx context.Context, id int64, upd marksmith.UserUpdate) (*marksmith.User, error) {
+func (s *UserStore) UpdateUser(ctx context.Context, id int64, upd marksmith.UserUpdate) (*marksmith.User, error) {
 	if upd.Role != nil && !upd.Role.Valid() {
 		return nil, marksmith.Errorf(marksmith.EINVALID, "unknown role %q (want admin, instructor or student)", *upd.Role)
 	}
@@ -190,7 +190,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id int64, upd marksmith.Us
 }
 
 // CountUsers returns how many users there are.
-func (s *UserService) CountUsers(ctx context.Context) (int, error) {
+func (s *UserStore) CountUsers(ctx context.Context) (int, error) {
 	var n int64
 	if err := s.db.gorm.WithContext(ctx).Model(&userRow{}).Count(&n).Error; err != nil {
 		return 0, translate(err, "count users")

@@ -9,7 +9,7 @@ import (
 )
 
 // mustCreateUsers stores users and returns them with their IDs.
-func mustCreateUsers(t *testing.T, s *UserService, users ...marksmith.User) []*marksmith.User {
+func mustCreateUsers(t *testing.T, s *UserStore, users ...marksmith.User) []*marksmith.User {
 	t.Helper()
 	out := make([]*marksmith.User, len(users))
 	for i := range users {
@@ -33,7 +33,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 
 func TestCreateUser(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewUserService(db)
+		s := NewUserStore(db)
 		ctx := t.Context()
 		first := &marksmith.User{Email: "  Ada@Example.org ", Name: "Ada", Role: marksmith.RoleInstructor, PasswordHash: "h1"}
 		if err := s.CreateUser(ctx, first); err != nil {
@@ -77,7 +77,7 @@ func TestCreateUser(t *testing.T) {
 
 func TestFindUser(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewUserService(db)
+		s := NewUserStore(db)
 		u := mustCreateUsers(t, s, marksmith.User{Email: "grace@example.org", Name: "Grace", Role: marksmith.RoleAdmin})[0]
 		for _, tc := range []struct {
 			name string
@@ -101,7 +101,7 @@ func TestFindUser(t *testing.T) {
 
 func TestFindUsers(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewUserService(db)
+		s := NewUserStore(db)
 		us := mustCreateUsers(t, s,
 			marksmith.User{Email: "admin@localhost", Name: "Admin", Role: marksmith.RoleAdmin},
 			marksmith.User{Email: "alice@uni.edu", Name: "Alice Chan", Role: marksmith.RoleStudent},
@@ -155,7 +155,7 @@ func TestFindUsers(t *testing.T) {
 
 func TestUpdateUser(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
-		s := NewUserService(db)
+		s := NewUserStore(db)
 		u := mustCreateUsers(t, s, marksmith.User{Email: "eve@uni.edu", Name: "Eve", Role: marksmith.RoleStudent, PasswordHash: "old"})[0]
 		later := testClock.Add(90 * time.Minute)
 		db.Now = func() time.Time { return later }

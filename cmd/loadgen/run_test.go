@@ -32,7 +32,7 @@ func TestRunAgainstServer(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	users, templates, store := storage.NewUserService(db), storage.NewTemplateService(db), storage.NewExamService(db)
+	users, templates, store := storage.NewUserStore(db), storage.NewTemplateStore(db), storage.NewExamStore(db)
 	builtin, err := bank.Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestRunAgainstServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := api.New(api.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, api.Deps{
-		Users: users, Tokens: storage.NewTokenService(db), Templates: templates,
+		Users: users, Tokens: storage.NewTokenStore(db), Templates: templates,
 		Exams: exams.New(store, users, templates, time.Now, nil),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

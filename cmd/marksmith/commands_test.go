@@ -98,7 +98,7 @@ func TestMigrateAndUserCommands(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := storage.NewUserService(db).FindUserByEmail(t.Context(), "ada@uni.edu")
+			u, err := storage.NewUserStore(db).FindUserByEmail(t.Context(), "ada@uni.edu")
 			db.Close()
 			if err != nil {
 				t.Fatal(err)

@@ -65,10 +65,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	users := storage.NewUserService(db)
-	tokens := storage.NewTokenService(db)
-	templates := storage.NewTemplateService(db)
-	examStore := storage.NewExamService(db)
+	users := storage.NewUserStore(db)
+	tokens := storage.NewTokenStore(db)
+	templates := storage.NewTemplateStore(db)
+	examStore := storage.NewExamStore(db)
 	if cfg.SeedBank {
 		if err := seedBank(ctx, templates, db.Now(), logger); err != nil {
 			return err
@@ -132,7 +132,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // ends, the refresh tokens that expired more than one refresh lifetime
 // ago. By then every token rotated from them has expired too, so reuse
 // detection loses nothing. Any number of instances may sweep at once.
-func sweepRefreshTokens(ctx context.Context, tokens *storage.TokenService, refreshTTL, interval time.Duration, now func() time.Time, logger *slog.Logger) {
+func sweepRefreshTokens(ctx context.Context, tokens *storage.TokenStore, refreshTTL, interval time.Duration, now func() time.Time, logger *slog.Logger) {
 	every(ctx, interval, func() {
 		n, err := tokens.DeleteExpiredRefreshTokens(ctx, now().Add(-refreshTTL))
 		switch {
@@ -221,7 +221,7 @@ func openDatabase(ctx context.Context, cfg *config, logger *slog.Logger) (*stora
 // version. It numbers it with the template's own version when that is
 // free and higher than any stored, else one past the latest. Stored
 // versions are never changed.
-func seedBank(ctx context.Context, templates marksmith.TemplateService, now time.Time, logger *slog.Logger) error {
+func seedBank(ctx context.Context, templates marksmith.TemplateStore, now time.Time, logger *slog.Logger) error {
 	builtin, err := bank.Builtin()
 	if err != nil {
 		return fmt.Errorf("built-in bank: %w", err)
@@ -244,7 +244,7 @@ func seedBank(ctx context.Context, templates marksmith.TemplateService, now time
 // seedTemplate stores t unless the latest built-in version stored has
 // the same source, and returns what it stored (nil when nothing). When
 // another instance stores the same version first, that is not an error.
-func seedTemplate(ctx context.Context, templates marksmith.TemplateService, t *bank.Template, now time.Time) (*marksmith.TemplateVersion, error) {
+func seedTemplate(ctx context.Context, templates marksmith.TemplateStore, t *bank.Template, now time.Time) (*marksmith.TemplateVersion, error) {
 	for attempt := 0; ; attempt++ {
 		versions, err := templates.FindTemplateVersions(ctx, t.ID)
 		if err != nil && marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
@@ -287,7 +287,7 @@ func seedTemplate(ctx context.Context, templates marksmith.TemplateService, t *b
 // bootstrapAdmin creates the first admin account when there are no users
 // at all, with a generated password it prints to stdout this once. It
 // never sets a fixed password.
-func bootstrapAdmin(ctx context.Context, users marksmith.UserService, email string, stdout io.Writer, logger *slog.Logger) error {
+func bootstrapAdmin(ctx context.Context, users marksmith.UserStore, email string, stdout io.Writer, logger *slog.Logger) error {
 	n, err := users.CountUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("count users: %w", err)

@@ -193,11 +193,11 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if n, err := storage.NewUserService(db).CountUsers(t.Context()); err != nil || n != 1 {
+	if n, err := storage.NewUserStore(db).CountUsers(t.Context()); err != nil || n != 1 {
 		t.Fatalf("users after two starts = %d, %v; want 1", n, err)
 	}
 	for _, tmpl := range builtin {
-		vs, err := storage.NewTemplateService(db).FindTemplateVersions(t.Context(), tmpl.ID)
+		vs, err := storage.NewTemplateStore(db).FindTemplateVersions(t.Context(), tmpl.ID)
 		if err != nil || len(vs) != 1 || !vs[0].Builtin || vs[0].Source != string(tmpl.Source) {
 			t.Fatalf("%s stored as %d versions (%v), want 1 built-in", tmpl.ID, len(vs), err)
 		}
@@ -256,7 +256,7 @@ func TestSeedTemplate(t *testing.T) {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	templates := storage.NewTemplateService(db)
+	templates := storage.NewTemplateStore(db)
 	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	tmpl := func(version int, source string) *bank.Template {
 		return &bank.Template{ID: "x/q1", Title: "Q1", Version: version, Marks: 5, Tags: []string{"t"}, Format: "yaml", Source: []byte(source)}
@@ -316,10 +316,10 @@ func TestSweepRefreshTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &marksmith.User{Email: "s@uni.edu", Role: marksmith.RoleStudent}
-	if err := storage.NewUserService(db).CreateUser(t.Context(), u); err != nil {
+	if err := storage.NewUserStore(db).CreateUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	tokens := storage.NewTokenService(db)
+	tokens := storage.NewTokenStore(db)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	ttl := 7 * 24 * time.Hour
 	for hash, expires := range map[string]time.Time{

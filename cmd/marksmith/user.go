@@ -85,7 +85,7 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	u := &marksmith.User{Email: email, Name: name, Role: marksmith.Role(role), StudentKey: key, PasswordHash: hash}
-	if err := storage.NewUserService(db).CreateUser(ctx, u); err != nil {
+	if err := storage.NewUserStore(db).CreateUser(ctx, u); err != nil {
 		return userError(err)
 	}
 	fmt.Fprintf(stdout, "Created %s %s (id %d).\nOne-time password, shown only now: %s\n", u.Role, u.Email, u.ID, password)
@@ -112,7 +112,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		filter.Role = &r
 	}
-	users, total, err := storage.NewUserService(db).FindUsers(ctx, filter)
+	users, total, err := storage.NewUserStore(db).FindUsers(ctx, filter)
 	if err != nil {
 		return userError(err)
 	}
@@ -144,7 +144,7 @@ func userPassword(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if email == "" {
 		return &exitError{code: 2, err: errors.New("user password needs --email")}
 	}
-	users := storage.NewUserService(db)
+	users := storage.NewUserStore(db)
 	u, err := users.FindUserByEmail(ctx, email)
 	if err != nil {
 		return userError(err)
@@ -160,7 +160,7 @@ func userPassword(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if _, err := users.UpdateUser(ctx, u.ID, marksmith.UserUpdate{PasswordHash: &hash}); err != nil {
 		return userError(err)
 	}
-	if err := storage.NewTokenService(db).RevokeUserTokens(ctx, u.ID, db.Now()); err != nil {
+	if err := storage.NewTokenStore(db).RevokeUserTokens(ctx, u.ID, db.Now()); err != nil {
 		return userError(err)
 	}
 	fmt.Fprintf(stdout, "New password for %s, shown only now: %s\nEvery session of the account was signed out.\n", u.Email, password)
