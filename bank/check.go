@@ -2,7 +2,10 @@ package bank
 
 import (
 	"errors"
+	"fmt"
+	"math"
 
+	"github.com/marksmith/marksmith/calc"
 	"github.com/marksmith/marksmith/variants"
 )
 
@@ -25,7 +28,26 @@ func (c *compiler) check(root *node) {
 		c.buildProblem(root, canon, "canonical", err)
 		return
 	}
-	if _, err := c.t.Variant(variants.Seed(0, "validate", c.t.ID)); err != nil {
+	if env, err := c.t.gen.CanonicalValues(); err == nil {
+		for _, m := range c.t.measures {
+			x, err := m.eval(env)
+			switch {
+			case err != nil:
+				c.ps().add(m.node, m.field, "%s", firstLine(err.Error()))
+			case m.upper && x > m.limit || !m.upper && x < m.limit:
+				c.ps().add(m.node, m.field, "the canonical variant gives %s, beyond the threshold %s, though it keeps the constraint", variants.Format(x), variants.Format(m.limit))
+			}
+		}
+	}
+	if c.halted() {
+		return
+	}
+	_, err := c.t.variant(c.ctx, variants.Seed(0, "validate", c.t.ID))
+	if cerr := c.ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		c.stop = cerr
+		return
+	}
+	if err != nil {
 		c.buildProblem(root, root.get("constraints"), "constraints", err)
 	}
 }
@@ -48,4 +70,21 @@ func (c *compiler) buildProblem(root, at *node, field string, err error) {
 		at = root
 	}
 	c.ps().add(at, field, "%s", firstLine(err.Error()))
+}
+
+// eval computes the measure for the values env (with the template's
+// constants).
+func (m *measure) eval(env map[string]any) (float64, error) {
+	v, err := m.value.Run(env)
+	if err != nil {
+		return 0, err
+	}
+	x, err := calc.Float(v)
+	if err != nil {
+		return 0, fmt.Errorf("measure %q gave %v, not a number", m.value.Source(), v)
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, fmt.Errorf("measure %q gave %v, not a finite number", m.value.Source(), x)
+	}
+	return x, nil
 }

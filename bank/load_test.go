@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/marksmith/marksmith/grader"
 )
 
 // problemsOf loads src and returns its problems as "line:field: message" strings.
@@ -47,6 +49,58 @@ parts:
       value: "d > 1000 ? 'yes' : 'no'"
 `
 
+func TestLeadAndInstruction(t *testing.T) {
+	src := strings.Replace(goodTemplate, "  - id: b\n    marks: 2\n", "  - id: b\n    marks: 2\n    lead: Now a choice for {{hw}}.\n", 1)
+	src = strings.Replace(src, "value: \"d > 1000", "instruction: Type yes or no for {{c}}.\n      value: \"d > 1000", 1)
+	tp, err := Load("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tp.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := v.Parts[1]
+	if b.Lead != "Now a choice for 28." || b.Instruction != "Type yes or no for 4." || b.Prompt != "Pick one.\n\nType yes or no for 4." {
+		t.Errorf("lead %q, instruction %q, prompt %q", b.Lead, b.Instruction, b.Prompt)
+	}
+	var text strings.Builder
+	if err := v.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "\nNow a choice for 28.\n\n(b) (2 marks) Pick one.") {
+		t.Errorf("the lead does not stand above (b):\n%s", text.String())
+	}
+}
+
+func TestDefaultInstruction(t *testing.T) {
+	tests := []struct {
+		spec grader.Spec
+		want string
+	}{
+		{grader.Spec{Type: grader.Number}, "Answer with the exact number, e.g. 1,234.5 or 1.2345e3."},
+		{grader.Spec{Type: grader.Number, Suffixes: true, Tolerance: grader.Tolerance{Rel: 0.001}}, "Answer with a number to at least 4 significant figures, e.g. 1,234,567, 1.234567e6 or 1.234567M."},
+		{grader.Spec{Type: grader.Number, Tolerance: grader.Tolerance{Rel: 0.01}}, "Answer with a number to at least 3 significant figures, e.g. 1,234.5 or 1.2345e3."},
+		{grader.Spec{Type: grader.Number, Tolerance: grader.Tolerance{SigFigs: 3}}, "Answer with a number to 3 significant figures, e.g. 1,234.5 or 1.2345e3."},
+		{grader.Spec{Type: grader.Number, Unit: "GB", Tolerance: grader.Tolerance{Abs: 0.05}}, "Answer with a number in GB to at least 1 decimal places (other units, such as GiB or MB, are converted)."},
+		{grader.Spec{Type: grader.Integer}, "Answer with a whole number."},
+		{grader.Spec{Type: grader.Choice}, "Select one option (typed: its letter)."},
+		{grader.Spec{Type: grader.Multi}, "Select every option that applies, one or more (typed: their letters, e.g. A, C)."},
+		{grader.Spec{Type: grader.Text}, "Answer in a word or a short phrase."},
+		{grader.Spec{Type: grader.Essay}, "Answer in a few sentences."},
+		{grader.Spec{Type: grader.Sequence, Key: []string{"a", "b", "c"}}, "Answer with the 3 tokens in order, separated by spaces."},
+		{grader.Spec{Type: grader.Table, Key: [][]float64{{1, 2}}}, "Answer with the 2 values in the order of the columns, separated by commas."},
+		{grader.Spec{Type: grader.Table, Key: [][]float64{{1, 2, 3}, {4, 5, 6}}, Tolerance: grader.Tolerance{Abs: 0.006}}, "Answer with the table's 2 rows of 3 values in order: values separated by commas, rows by semicolons, to at least 2 decimal places."},
+		{grader.Spec{Type: grader.Points, Key: []grader.Chart{{ID: "c"}}}, "Plot the points on the chart (typed: label (x, y), label (x, y), …)."},
+		{grader.Spec{Type: grader.Points, Key: []grader.Chart{{ID: "c"}, {ID: "d"}}}, "Plot the points on the charts (typed: each chart's number, then its points: 1: label (x, y), …; 2: …)."},
+	}
+	for _, tc := range tests {
+		if got := DefaultInstruction(&tc.spec); got != tc.want {
+			t.Errorf("%s %+v: %q, want %q", tc.spec.Type, tc.spec.Tolerance, got, tc.want)
+		}
+	}
+}
+
 func TestLoadGood(t *testing.T) {
 	tp, err := Load("t.yaml", []byte(goodTemplate))
 	if err != nil {
@@ -56,7 +110,7 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := v.Parts[0].Prompt, "Cost for 28 × 28 × 4 at 0.3?"; got != want {
+	if got, want := v.Parts[0].Prompt, "Cost for 28 × 28 × 4 at 0.3?\n\nAnswer with a number to at least 3 significant figures, e.g. 1,234.5 or 1.2345e3."; got != want {
 		t.Errorf("prompt = %q, want %q", got, want)
 	}
 	if got := v.Parts[0].Answer.Key; got != 3136.0 {
@@ -120,6 +174,20 @@ func TestLoadProblems(t *testing.T) {
 		{"missing required", "id: test/x\n", []string{"title: is required", "marks: is required", "parts: is required"}},
 		{"duplicate part", strings.Replace(goodTemplate, "- id: b", "- id: a", 1),
 			[]string{"18 parts[1].id: part \"a\" appears twice (first at line 14)"}},
+		{"measure without a threshold", strings.Replace(goodTemplate, "reason: big enough", "reason: big enough\n    measure: {value: d}", 1),
+			[]string{"13 constraints[0].measure: needs exactly one of at_least and at_most"}},
+		{"measure with both thresholds", strings.Replace(goodTemplate, "reason: big enough", "reason: big enough\n    measure: {value: d, at_least: 100, at_most: 1e6}", 1),
+			[]string{"13 constraints[0].measure: needs exactly one of at_least and at_most"}},
+		{"measure of an unknown name", strings.Replace(goodTemplate, "reason: big enough", "reason: big enough\n    measure: {value: dd, at_least: 100}", 1),
+			[]string{"13 constraints[0].measure.value: expression \"dd\": unknown name dd"}},
+		{"measure that is not a number", strings.Replace(goodTemplate, "reason: big enough", "reason: big enough\n    measure: {value: \"d > 1\", at_least: 100}", 1),
+			[]string{"13 constraints[0].measure: measure \"d > 1\" gave true, not a number"}},
+		{"measure the canonical variant breaks", strings.Replace(goodTemplate, "reason: big enough", "reason: big enough\n    measure: {value: d, at_least: 5000}", 1),
+			[]string{"13 constraints[0].measure: the canonical variant gives 3136, beyond the threshold 5000"}},
+		{"lead with an unknown name", strings.Replace(goodTemplate, "  - id: b\n    marks: 2\n", "  - id: b\n    marks: 2\n    lead: \"Now {{zz}}\"\n", 1),
+			[]string{"20 parts.b.lead: placeholder: expression \"zz\": unknown name zz"}},
+		{"instruction with an unknown name", strings.Replace(goodTemplate, "value: \"d > 1000", "instruction: \"Pick {{zz}}\"\n      value: \"d > 1000", 1),
+			[]string{"parts.b.answer.instruction: placeholder: expression \"zz\": unknown name zz"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +207,7 @@ func TestLoadProblems(t *testing.T) {
 					}
 				}
 				if !found {
-					t.Errorf("no problem like %q in:\n%v", w, (&ValidationError{ps}).Error())
+					t.Errorf("no problem like %q in:\n%v", w, (&ValidationError{Problems: ps}).Error())
 				}
 			}
 			for _, p := range ps {

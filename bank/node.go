@@ -1,11 +1,13 @@
 package bank
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -18,6 +20,12 @@ type node struct {
 	keys  []*node // mapping keys, in order (scalars)
 	vals  []*node // mapping values, parallel to keys; sequence items
 	value any     // scalar: string, int, float64, bool or nil
+	// size counts the values of the node, itself included, and depth its
+	// nesting of mappings and lists (0 for a scalar), both as if every
+	// alias under it were written out: an alias shares its anchor's node,
+	// so plain would build that many values.
+	size  int
+	depth int
 }
 
 type nodeKind int
@@ -97,9 +105,15 @@ func (n *node) kindName() string {
 	return "a number"
 }
 
-// parseNodes parses YAML or JSON source into a node tree.
-func parseNodes(src []byte) (*node, error) {
-	f, err := parser.ParseBytes(src, 0)
+// parseNodes parses YAML or JSON source into a node tree, refusing with a
+// *limitError what is over lim: nesting, keys, aliases and strings before
+// the parser runs, expanded values while the tree is built.
+func parseNodes(ctx context.Context, src []byte, lim Limits) (*node, error) {
+	tokens := lexer.Tokenize(string(src))
+	if err := prescan(ctx, tokens, lim); err != nil {
+		return nil, err
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -109,37 +123,36 @@ func parseNodes(src []byte) (*node, error) {
 	if len(f.Docs) > 1 {
 		return nil, fmt.Errorf("the file holds %d documents; a template is one", len(f.Docs))
 	}
-	c := converter{anchors: map[string]*node{}}
+	c := converter{anchors: map[string]*node{}, lim: lim}
 	return c.convert(f.Docs[0].Body)
 }
 
+// converter turns the parser's tree into nodes. Aliases share their
+// anchor's node, so the tree it builds is no larger than the source; the
+// sizes it keeps bound what the aliases expand to.
 type converter struct {
 	anchors map[string]*node
-	depth   int
+	lim     Limits
 }
 
 func (c *converter) convert(an ast.Node) (*node, error) {
-	c.depth++
-	defer func() { c.depth-- }()
-	if c.depth > 64 {
-		return nil, fmt.Errorf("nesting deeper than 64 levels")
-	}
 	tok := an.GetToken()
-	n := &node{}
+	n := &node{size: 1}
 	if tok != nil && tok.Position != nil {
 		n.line, n.col = tok.Position.Line, tok.Position.Column
 	}
 	switch x := an.(type) {
 	case *ast.MappingNode:
 		n.kind = mappingNode
+		seen := make(map[string]*node, len(x.Values))
 		for _, mv := range x.Values {
-			if err := c.pair(n, mv); err != nil {
+			if err := c.pair(n, mv, seen); err != nil {
 				return nil, err
 			}
 		}
 	case *ast.MappingValueNode:
 		n.kind = mappingNode
-		if err := c.pair(n, x); err != nil {
+		if err := c.pair(n, x, nil); err != nil {
 			return nil, err
 		}
 		if k := n.keys[0]; k.line > 0 {
@@ -153,11 +166,20 @@ func (c *converter) convert(an ast.Node) (*node, error) {
 				return nil, err
 			}
 			n.vals = append(n.vals, item)
+			if err := c.grow(n, item, v); err != nil {
+				return nil, err
+			}
 		}
 	case *ast.StringNode:
 		n.value = x.Value
+		if err := c.checkString(n, x.Value); err != nil {
+			return nil, err
+		}
 	case *ast.LiteralNode:
 		n.value = x.Value.Value
+		if err := c.checkString(n, x.Value.Value); err != nil {
+			return nil, err
+		}
 	case *ast.IntegerNode:
 		switch v := x.Value.(type) {
 		case int64:
@@ -190,6 +212,9 @@ func (c *converter) convert(an ast.Node) (*node, error) {
 		if !ok {
 			return nil, fmt.Errorf("line %d: unknown alias *%s", n.line, x.Value.String())
 		}
+		if v.size > c.lim.MaxValues {
+			return nil, c.tooMany(x)
+		}
 		return v, nil
 	case *ast.TagNode:
 		return c.convert(x.Value)
@@ -201,7 +226,10 @@ func (c *converter) convert(an ast.Node) (*node, error) {
 	return n, nil
 }
 
-func (c *converter) pair(m *node, mv *ast.MappingValueNode) error {
+// pair adds one key and its value to mapping m; seen indexes m's keys
+// (nil for a mapping of one pair), so that a repeated key is found in
+// constant time, not by a scan of the keys before it.
+func (c *converter) pair(m *node, mv *ast.MappingValueNode, seen map[string]*node) error {
 	k, err := c.convert(mv.Key)
 	if err != nil {
 		return err
@@ -209,18 +237,74 @@ func (c *converter) pair(m *node, mv *ast.MappingValueNode) error {
 	if k.kind != scalarNode {
 		return fmt.Errorf("line %d: a mapping key must be a plain value", k.line)
 	}
-	for _, old := range m.keys {
-		if old.str() == k.str() {
-			return fmt.Errorf("line %d: key %q appears twice (first at line %d)", k.line, k.str(), old.line)
+	if seen != nil {
+		ks := k.str()
+		if old, dup := seen[ks]; dup {
+			return fmt.Errorf("line %d: key %q appears twice (first at line %d)", k.line, ks, old.line)
 		}
+		seen[ks] = k
 	}
 	var v *node
 	if mv.Value == nil {
-		v = &node{line: k.line, col: k.col}
+		v = &node{line: k.line, col: k.col, size: 1}
 	} else if v, err = c.convert(mv.Value); err != nil {
 		return err
 	}
 	m.keys = append(m.keys, k)
 	m.vals = append(m.vals, v)
+	if err := c.grow(m, k, mv.Key); err != nil {
+		return err
+	}
+	if mv.Value == nil {
+		return c.grow(m, v, mv.Key)
+	}
+	return c.grow(m, v, mv.Value)
+}
+
+// grow adds child's size and depth to the collection n, refusing a
+// collection whose values, with every alias written out, would be more or
+// deeper than the limits allow; at is where child is written (an alias
+// shares its anchor's node, which is written elsewhere). Sizes saturate
+// just past the limit, so they never overflow however the aliases nest.
+func (c *converter) grow(n, child *node, at ast.Node) error {
+	n.size = min(n.size+child.size, c.lim.MaxValues+1)
+	n.depth = max(n.depth, child.depth+1)
+	if n.size > c.lim.MaxValues {
+		return c.tooMany(at)
+	}
+	if n.depth > c.lim.MaxDepth {
+		line, col := position(at)
+		return &limitError{line: line, col: col, limit: LimitDepth,
+			msg: fmt.Sprintf("nesting, with aliases written out, is deeper than %d levels", c.lim.MaxDepth)}
+	}
 	return nil
+}
+
+// tooMany is the refusal of the value written at that expands past
+// MaxValues.
+func (c *converter) tooMany(at ast.Node) error {
+	line, col := position(at)
+	return &limitError{line: line, col: col, limit: LimitValues,
+		msg: fmt.Sprintf("the template holds more than %d values with its aliases written out", c.lim.MaxValues)}
+}
+
+// position returns the line and column where an AST node is written, or
+// zeros.
+func position(an ast.Node) (line, col int) {
+	if an == nil {
+		return 0, 0
+	}
+	if tok := an.GetToken(); tok != nil && tok.Position != nil {
+		return tok.Position.Line, tok.Position.Column
+	}
+	return 0, 0
+}
+
+// checkString refuses a string longer than MaxString.
+func (c *converter) checkString(n *node, s string) error {
+	if len(s) <= c.lim.MaxString {
+		return nil
+	}
+	return &limitError{line: n.line, col: n.col, limit: LimitString,
+		msg: fmt.Sprintf("a string of %s is longer than the %s allowed", byteSize(len(s)), byteSize(c.lim.MaxString))}
 }

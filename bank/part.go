@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"unicode/utf8"
 
 	"github.com/marksmith/marksmith/calc"
 	"github.com/marksmith/marksmith/grader"
@@ -35,6 +36,8 @@ func (c *compiler) parts(n *node) {
 		} else {
 			p.id = c.r.str(idn, field+".id")
 			switch {
+			case len(p.id) > MaxPartIDLength:
+				c.ps().add(idn, field+".id", "is %d characters long; a part id is at most %d", utf8.RuneCountInString(p.id), MaxPartIDLength)
 			case p.id != "" && !partIDPattern.MatchString(p.id):
 				c.ps().add(idn, field+".id", "%q is not a valid part id: lower-case letters, digits and _", p.id)
 			case c.nodes[p.id] != nil:
@@ -51,6 +54,9 @@ func (c *compiler) parts(n *node) {
 			}
 			p.marks = m
 			sum += m
+		}
+		if ln := item.get("lead"); ln != nil {
+			p.lead = c.text(ln, field+".lead")
 		}
 		if pn := item.get("prompt"); pn != nil {
 			p.prompt = c.text(pn, field+".prompt")
@@ -101,7 +107,7 @@ func (c *compiler) answer(p *part, n *node, field string) {
 	}[p.typ]
 	for i, k := range n.keys {
 		name := k.str()
-		if contains([]string{"type", "key", "value"}, name) || !contains(answerFields, name) {
+		if contains([]string{"type", "key", "value", "instruction"}, name) || !contains(answerFields, name) {
 			continue
 		}
 		if !contains(allowed, name) {
@@ -184,6 +190,9 @@ func (c *compiler) answer(p *part, n *node, field string) {
 	}
 	if p.typ == grader.Text && len(p.accept) == 0 && len(p.patterns) == 0 && len(p.rubric) == 0 {
 		c.ps().add(n, field, "a text answer needs accept, patterns or a rubric")
+	}
+	if in := n.get("instruction"); in != nil {
+		p.instr = c.text(in, field+".instruction")
 	}
 	if rn := n.get("reference"); rn != nil {
 		p.reference = c.text(rn, field+".reference")

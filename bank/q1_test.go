@@ -12,14 +12,15 @@ import (
 
 // q1Properties measures the four properties of g numerically, without the
 // pool's declarations: zero-centred (odd), cheap (piecewise linear: at most
-// a few kinks on a fine grid), bounded, monotonic.
+// a few kinks on a fine grid), squashing (bounded and strictly increasing),
+// monotonic.
 func q1Properties(g func(float64) float64) map[string]bool {
 	var grid []float64
 	for i := -8000; i <= 8000; i++ {
 		grid = append(grid, float64(i)/400)
 	}
 	far := []float64{-1e9, -1e6, -1e3, 1e3, 1e6, 1e9}
-	odd, bounded, monotonic := true, true, true
+	odd, bounded, monotonic, increasing := true, true, true, true
 	for _, s := range grid {
 		if math.Abs(g(s)+g(-s)) > 1e-9 {
 			odd = false
@@ -35,13 +36,18 @@ func q1Properties(g func(float64) float64) map[string]bool {
 			monotonic = false
 		}
 	}
+	for i := 1; i < len(grid); i++ {
+		if math.Abs(grid[i]) <= 10 && g(grid[i]) <= g(grid[i-1]) {
+			increasing = false
+		}
+	}
 	kinks := 0
 	for i := 1; i+1 < len(grid); i++ {
 		if math.Abs(g(grid[i-1])-2*g(grid[i])+g(grid[i+1])) > 1e-10 {
 			kinks++
 		}
 	}
-	return map[string]bool{"a": odd, "b": kinks <= 10, "c": bounded, "d": monotonic}
+	return map[string]bool{"a": odd, "b": kinks <= 10, "c": bounded && increasing, "d": monotonic}
 }
 
 func TestQ1CanonicalRendersThePaper(t *testing.T) {
@@ -68,14 +74,14 @@ func TestQ1CanonicalRendersThePaper(t *testing.T) {
 	keys := map[string][]string{
 		"a": {"Tanh", "Sine"},
 		"b": {"ReLU"},
-		"c": {"Sigmoid", "Tanh", "Sine"},
+		"c": {"Sigmoid", "Tanh"},
 		"d": {"Sigmoid", "Tanh", "ReLU"},
 	}
-	labels := map[string][]any{"a": {"B", "D"}, "b": {"C"}, "c": {"A", "B", "D"}, "d": {"A", "B", "C"}}
+	labels := map[string][]any{"a": {"B", "D"}, "b": {"C"}, "c": {"A", "B"}, "d": {"A", "B", "C"}}
 	prompts := map[string]string{
 		"a": "Which function(s) are zero-centred",
 		"b": "Which function(s) are computationally efficient",
-		"c": "Which function(s) help to normalise or scale the data",
+		"c": "Which function(s) help to normalise or scale the data (squash any input into a fixed range while keeping the inputs' order: bounded above and below, and strictly increasing)?",
 		"d": "Which function(s) are monotonic, i.e. as the input increases, the output does not decrease?",
 		"e": "where $\\beta$ can be a constant or trainable.",
 	}
@@ -185,8 +191,10 @@ func TestQ1Grading(t *testing.T) {
 		{"a", "A, B, C, D, E", 0},
 		{"b", "C", 2},
 		{"b", "C, E", 0},
-		{"c", "A, B, D", 2},
-		{"c", "A, B", 2.0 * 2 / 3},
+		{"c", "A, B", 2},
+		{"c", "Sigmoid, Tanh", 2},
+		{"c", "A, B, D", 1}, // Sine is bounded but periodic: it does not squash
+		{"c", "A", 1},
 		{"d", "A, B, C, E", 2.0 * 2 / 3},
 	}
 	for _, tc := range tests {

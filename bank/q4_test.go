@@ -42,6 +42,10 @@ func TestQ4Canonical(t *testing.T) {
 			}
 		}
 	}
+	lead := "For each of the following multiple-choice questions, please select one or more answers as appropriate."
+	if v.Parts[2].Lead != lead || v.Parts[3].Lead != "" || strings.Contains(v.Parts[2].Prompt, "multiple-choice") {
+		t.Errorf("the paper's instruction must stand above (c) alone: (c) lead %q, prompt %q; (d) lead %q", v.Parts[2].Lead, v.Parts[2].Prompt, v.Parts[3].Lead)
+	}
 	if got := v.Parts[0].Answer.Key; got != 2 {
 		t.Errorf("(a) key = %v, want 2 (5120 / 2000 = 2.56)", got)
 	}
@@ -70,20 +74,21 @@ func TestQ4Canonical(t *testing.T) {
 
 func TestQ4DrawnKeys(t *testing.T) {
 	// Keys worked by hand from each seed's parameters:
-	// seed 1: 4096/3000 = 1.37; 4096·16384/(1500·20480) = 2.18.
-	// seed 3: 8192/600 = 13.65; 8192·22016/(300·30208) = 19.90.
-	// seed 2024: 5120/300 = 17.07; 5120·20480/(150·25600) = 27.31.
+	// seed 1: 4096/(2·1250) = 1.64; 4096·16384/(480·20480) = 6.83.
+	// seed 3: 8192/(2·320) = 12.8; 8192·22016/(320·30208) = 18.66.
+	// seed 2024: 5120/(2·125) = 20.48; 5120·20480/(240·25600) = 17.07.
 	tests := []struct {
-		seed         uint64
-		size         string
-		E, H, factor int
-		natt, nmlp   int
-		wantA, wantB int
+		seed             uint64
+		size             string
+		E, H             int
+		factorA, factorB int
+		natt, nmlp       int
+		wantA, wantB     int
 	}{
-		{seed: 0, size: "70B", E: 5120, H: 13824, factor: 1000, natt: 4, nmlp: 2, wantA: 2, wantB: 3},
-		{seed: 1, size: "6B", E: 4096, H: 16384, factor: 1500, natt: 4, nmlp: 2, wantA: 1, wantB: 2},
-		{seed: 3, size: "65B", E: 8192, H: 22016, factor: 300, natt: 3, nmlp: 3, wantA: 13, wantB: 19},
-		{seed: 2024, size: "13B", E: 5120, H: 20480, factor: 150, natt: 3, nmlp: 2, wantA: 17, wantB: 27},
+		{seed: 0, size: "70B", E: 5120, H: 13824, factorA: 1000, factorB: 1000, natt: 4, nmlp: 2, wantA: 2, wantB: 3},
+		{seed: 1, size: "6B", E: 4096, H: 16384, factorA: 1250, factorB: 480, natt: 4, nmlp: 2, wantA: 1, wantB: 6},
+		{seed: 3, size: "65B", E: 8192, H: 22016, factorA: 320, factorB: 320, natt: 3, nmlp: 3, wantA: 12, wantB: 18},
+		{seed: 2024, size: "13B", E: 5120, H: 20480, factorA: 125, factorB: 240, natt: 3, nmlp: 2, wantA: 20, wantB: 17},
 	}
 	tp := builtinTemplate(t, "dasc7606/q4")
 	for _, tc := range tests {
@@ -92,9 +97,9 @@ func TestQ4DrawnKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := v.Params
-		if p["size"] != tc.size || p["E"] != tc.E || p["H"] != tc.H || p["factor"] != tc.factor || p["natt"] != tc.natt || p["nmlp"] != tc.nmlp {
-			t.Errorf("seed %d: params size=%v E=%v H=%v factor=%v natt=%v nmlp=%v, want %+v",
-				tc.seed, p["size"], p["E"], p["H"], p["factor"], p["natt"], p["nmlp"], tc)
+		if p["size"] != tc.size || p["E"] != tc.E || p["H"] != tc.H || p["factor_a"] != tc.factorA || p["factor_b"] != tc.factorB || p["natt"] != tc.natt || p["nmlp"] != tc.nmlp {
+			t.Errorf("seed %d: params size=%v E=%v H=%v factors=%v, %v natt=%v nmlp=%v, want %+v",
+				tc.seed, p["size"], p["E"], p["H"], p["factor_a"], p["factor_b"], p["natt"], p["nmlp"], tc)
 			continue
 		}
 		if got := v.Parts[0].Answer.Key; got != tc.wantA {
@@ -103,8 +108,11 @@ func TestQ4DrawnKeys(t *testing.T) {
 		if got := v.Parts[1].Answer.Key; got != tc.wantB {
 			t.Errorf("seed %d: (b) key = %v, want %d", tc.seed, got, tc.wantB)
 		}
-		if !strings.Contains(v.Parts[0].Prompt, "factor of at least "+itoa(tc.factor)) {
-			t.Errorf("seed %d: (a) prompt does not state the factor %d", tc.seed, tc.factor)
+		if !strings.Contains(v.Parts[0].Prompt, "factor of at least "+itoa(tc.factorA)) {
+			t.Errorf("seed %d: (a) prompt does not state the factor %d", tc.seed, tc.factorA)
+		}
+		if !strings.Contains(v.Parts[1].Prompt, "factor of at least "+itoa(tc.factorB)) {
+			t.Errorf("seed %d: (b) prompt does not state the factor %d", tc.seed, tc.factorB)
 		}
 	}
 }
@@ -123,15 +131,19 @@ func TestQ4Fair(t *testing.T) {
 		H, _ := calc.Int(v.Params["H"])
 		natt, _ := calc.Int(v.Params["natt"])
 		nmlp, _ := calc.Int(v.Params["nmlp"])
-		factor, _ := calc.Int(v.Params["factor"])
+		factorA, errA := calc.Int(v.Params["factor_a"])
+		factorB, errB := calc.Int(v.Params["factor_b"])
+		if errA != nil || errB != nil || factorA < 1 || factorB < 1 {
+			t.Fatalf("seed %d: factors %v, %v", seed, v.Params["factor_a"], v.Params["factor_b"])
+		}
 		a, b := v.Parts[0].Answer.Key, v.Parts[1].Answer.Key
-		if want := q4Rank(natt*E*E, natt*2*E, factor); a != want || want < 1 {
+		if want := q4Rank(natt*E*E, natt*2*E, factorA); a != want || want < 1 {
 			t.Errorf("seed %d: (a) key %v, counted rank %d", seed, a, want)
 		}
-		if want := q4Rank(nmlp*E*H, nmlp*(E+H), factor); b != want || want < 1 {
+		if want := q4Rank(nmlp*E*H, nmlp*(E+H), factorB); b != want || want < 1 {
 			t.Errorf("seed %d: (b) key %v, counted rank %d", seed, b, want)
 		}
-		for _, bound := range []float64{float64(E) / float64(2*factor), float64(E*H) / float64(factor*(E+H))} {
+		for _, bound := range []float64{float64(E) / float64(2*factorA), float64(E*H) / float64(factorB*(E+H))} {
 			if f := bound - math.Floor(bound); f < 0.05 || f > 0.95 {
 				t.Errorf("seed %d: bound %.4f lies within 0.05 of an integer", seed, bound)
 			}

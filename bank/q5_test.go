@@ -146,6 +146,9 @@ func TestQ5Canonical(t *testing.T) {
 		[]any{"d12", "big", 0.5, 0.0}, []any{"d12", "black", 0.0, -1.0}, []any{"d12", "dog", -2.0, 0.5},
 		[]any{"d34", "big", -1.0, 1.0}, []any{"d34", "black", 0.5, 3.5}, []any{"d34", "dog", 0.0, 0.5},
 	}
+	if strings.Contains(b.Prompt, "d12") || strings.Contains(b.Prompt, "d34") || !strings.Contains(b.Prompt, "in the first chart based on") {
+		t.Errorf("(b) prompt shows chart ids or lost the paper's wording: %q", b.Prompt)
+	}
 	if got := KeyValue(&b.Answer); !reflect.DeepEqual(got, wantPts) {
 		t.Errorf("(b) key = %v, want %v", got, wantPts)
 	}
@@ -179,6 +182,7 @@ func TestQ5GradeCanonical(t *testing.T) {
 		{"all tokens", "a", "Ann like #s small white cat #s", 3},
 		{"one token wrong", "a", "Ann like #s big white cat #s", 3 * 6.0 / 7},
 		{"all six points", "b", "d12: big (0.5, 0), black (0, -1), dog (-2, 0.5); d34: big (-1, 1), black (0.5, 3.5), dog (0, 0.5)", 3},
+		{"charts by number", "b", "1: big (0.5, 0), black (0, -1), dog (-2, 0.5); 2: big (-1, 1), black (0.5, 3.5), dog (0, 0.5)", 3},
 		{"within tolerance", "b", "d12: big (0.55, 0.05), black (0, -1), dog (-2, 0.5); d34: big (-1, 1), black (0.5, 3.5), dog (0, 0.5)", 3},
 		{"token embeddings without positions", "b", "d12: big (0, 0), black (0, -1), dog (-2, 0); d34: big (-1, 1), black (0, 3), dog (0, 0)", 1},
 		{"reference", "c", v.Parts[2].Answer.Reference, 4},

@@ -53,12 +53,13 @@ func TestQ7CanonicalRendersThePaper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Marks != 12 || !strings.Contains(v.Stem, "select one or more answers") {
-		t.Errorf("marks %v, stem %q", v.Marks, v.Stem)
+	if v.Marks != 12 || !strings.Contains(v.Stem, "select one or more answers as appropriate.") || strings.Contains(v.Stem, "circling") {
+		t.Errorf("marks %v, stem %q (online, nobody circles a letter)", v.Marks, v.Stem)
 	}
+	const instruction = "\n\nSelect every option that applies, one or more (typed: their letters, e.g. A, C)."
 	for i, want := range q7Paper {
 		p := v.Parts[i]
-		if p.ID != want.part || p.Prompt != want.prompt || p.Marks != 4 {
+		if p.ID != want.part || p.Prompt != want.prompt+instruction || p.Marks != 4 {
 			t.Errorf("part %d = (%s) %q, %v marks; want (%s) %q, 4 marks", i, p.ID, p.Prompt, p.Marks, want.part, want.prompt)
 		}
 		shown, right := q7Texts(p)

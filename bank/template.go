@@ -6,11 +6,14 @@ package bank
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/marksmith/marksmith/calc"
 	"github.com/marksmith/marksmith/grader"
@@ -30,16 +33,31 @@ type Template struct {
 	Source   []byte // the bytes it was loaded from
 	Format   string // "yaml" or "json"
 
-	gen   *variants.Generator
-	intro *variants.Text
-	parts []*part
+	gen      *variants.Generator
+	intro    *variants.Text
+	parts    []*part
+	measures []measure
+}
+
+// measure is how close a variant comes to the threshold of one of its
+// constraints: a number the constraint keeps at or above AtLeast (or at or
+// below AtMost). The self-test reports the closest any variant came.
+type measure struct {
+	constraint int // index in the generator's constraints
+	value      *calc.Program
+	limit      float64
+	upper      bool // the limit is an upper one (at_most)
+	node       *node
+	field      string
 }
 
 // part is a compiled part.
 type part struct {
 	id        string
 	marks     float64
+	lead      *variants.Text // shown above the part, e.g. an instruction for it and the parts after it
 	prompt    *variants.Text
+	instr     *variants.Text // the prompt's last line: how to write the answer; nil for the default
 	typ       grader.Type
 	key       any           // a literal key
 	value     *calc.Program // or a computed one
@@ -84,30 +102,56 @@ var (
 	idPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_.\-]*(/[a-z0-9][a-z0-9_.\-]*)*$`)
 	namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	syntaxPos   = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
+	linePrefix  = regexp.MustCompile(`^line (\d+): `)
 )
 
 var (
 	topFields    = []string{"id", "title", "version", "marks", "tags", "authored", "origin", "intro", "params", "canonical", "constraints", "parts"}
 	paramKinds   = []string{"choice", "int", "real", "sample", "shuffle", "value", "expr"}
 	paramFields  = []string{"choice", "int", "real", "sample", "shuffle", "value", "expr", "step", "k", "note"}
-	partFields   = []string{"id", "marks", "prompt", "answer", "note"}
-	answerFields = []string{"type", "key", "value", "tolerance", "unit", "suffixes", "options", "shuffle", "scheme", "penalty", "accept", "patterns", "case_sensitive", "rubric", "reference", "follow", "follow_marks", "charts", "rows", "columns"}
+	partFields   = []string{"id", "marks", "lead", "prompt", "answer", "note"}
+	answerFields = []string{"type", "key", "value", "tolerance", "unit", "suffixes", "options", "shuffle", "scheme", "penalty", "accept", "patterns", "case_sensitive", "rubric", "reference", "follow", "follow_marks", "charts", "rows", "columns", "instruction"}
 	reserved     = []string{"ans", "true", "false", "nil", "not", "and", "or", "in", "matches", "contains", "startsWith", "endsWith", "let"}
 )
 
-// Load parses (YAML or JSON), validates and compiles a template. name is the
-// file name problems are reported against. The error is a *ValidationError
-// listing every problem when the template is not sound.
+// Load parses (YAML or JSON), validates and compiles a template with the
+// default limits and no deadline. name is the file name problems are
+// reported against. The error is a *ValidationError listing every problem
+// when the template is not sound.
 func Load(name string, data []byte) (*Template, error) {
+	return LoadContext(context.Background(), name, data, LoadOptions{})
+}
+
+// LoadContext is Load within opts.Limits and ctx. A template over a limit
+// is refused, before the work the limit protects, with a *ValidationError
+// of one problem that names the limit and where it was hit, and matches
+// ErrTooLarge (the size) or ErrLimit (any other). The work stops soon
+// after ctx is done: past its deadline the template is refused likewise
+// (ErrLimit, and context.DeadlineExceeded); when it is cancelled the error
+// is ctx's, wrapped.
+func LoadContext(ctx context.Context, name string, data []byte, opts LoadOptions) (*Template, error) {
+	lim := opts.Limits.withDefaults()
+	if le := overBytes(data, lim); le != nil {
+		return nil, refusal(name, le)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(name, err)
+	}
 	ps := &problems{file: name}
-	root, err := parseNodes(data)
+	root, err := parseNodes(ctx, data, lim)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			return nil, stopped(name, err)
+		}
+		if le := (*limitError)(nil); errors.As(err, &le) {
+			return nil, refusal(name, le)
+		}
 		p := Problem{File: name, Field: "", Message: err.Error(), Line: 1, Column: 1}
 		if m := syntaxPos.FindStringSubmatch(err.Error()); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 			p.Column, _ = strconv.Atoi(m[2])
 			p.Message = syntaxPos.ReplaceAllString(firstLine(err.Error()), "")
-		} else if m := regexp.MustCompile(`^line (\d+): `).FindStringSubmatch(err.Error()); m != nil {
+		} else if m := linePrefix.FindStringSubmatch(err.Error()); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 			p.Message = err.Error()[len(m[0]):]
 		}
@@ -117,8 +161,15 @@ func Load(name string, data []byte) (*Template, error) {
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
 		t.Format = "json"
 	}
-	c := &compiler{r: reader{ps: ps}, t: t, env: calc.Env{}}
+	checkText(ps, root)
+	c := &compiler{r: reader{ps: ps}, t: t, env: calc.Env{}, ctx: ctx, lim: lim}
+	if !c.counts(root) {
+		return nil, ps.err()
+	}
 	c.template(root)
+	if c.stop != nil {
+		return nil, stopped(name, c.stop)
+	}
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
@@ -128,10 +179,35 @@ func Load(name string, data []byte) (*Template, error) {
 	}
 	c.checkFollows()
 	c.check(root)
+	if c.stop != nil {
+		return nil, stopped(name, c.stop)
+	}
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// refusal is the *ValidationError of a template over a limit.
+func refusal(name string, le *limitError) error {
+	return &ValidationError{
+		Problems: []Problem{{File: name, Line: le.line, Column: le.col, Field: le.field, Message: le.msg, Limit: le.limit}},
+		cause:    le.kind(),
+	}
+}
+
+// stopped is the error of a load that stopped because its context is done
+// (err is, or wraps, the context's error): past a deadline the template is
+// refused like one over a limit; cancelled, nobody waits for an answer.
+func stopped(name string, err error) error {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("load template %s: %w", name, err)
+	}
+	return &ValidationError{
+		Problems: []Problem{{File: name, Line: 1, Column: 1, Limit: LimitTime,
+			Message: "validating the template took longer than the time allowed; simplify its parameters and constraints"}},
+		cause: errors.Join(ErrLimit, err),
+	}
 }
 
 func firstLine(s string) string {
@@ -147,9 +223,38 @@ type compiler struct {
 	t     *Template
 	env   calc.Env
 	nodes map[string]*node // part id -> its node, for problems found later
+
+	ctx          context.Context
+	lim          Limits
+	stop         error // the context's error, once it is done
+	placeholders int   // placeholders in the texts compiled so far
 }
 
 func (c *compiler) ps() *problems { return c.r.ps }
+
+// halted reports whether the load must stop because its context is done,
+// keeping the context's error in stop.
+func (c *compiler) halted() bool {
+	if c.stop == nil {
+		c.stop = c.ctx.Err()
+	}
+	return c.stop != nil
+}
+
+// counts checks the numbers of parameters and parts against the limits
+// before anything is compiled, and reports whether they are within them.
+func (c *compiler) counts(root *node) bool {
+	ok := true
+	if n := root.get("params"); n != nil && n.kind == mappingNode && len(n.keys) > c.lim.MaxParams {
+		c.ps().limit(n, "params", LimitParams, "has %d parameters; at most %d are allowed", len(n.keys), c.lim.MaxParams)
+		ok = false
+	}
+	if n := root.get("parts"); n != nil && n.kind == sequenceNode && len(n.vals) > c.lim.MaxParts {
+		c.ps().limit(n, "parts", LimitParts, "has %d parts; at most %d are allowed", len(n.vals), c.lim.MaxParts)
+		ok = false
+	}
+	return ok
+}
 
 func (c *compiler) template(root *node) {
 	r := &c.r
@@ -164,7 +269,11 @@ func (c *compiler) template(root *node) {
 	}
 	if n := root.get("id"); n != nil {
 		t.ID = r.str(n, "id")
-		if t.ID != "" && !idPattern.MatchString(t.ID) {
+		switch {
+		case utf8.RuneCountInString(t.ID) > MaxIDLength:
+			c.ps().add(n, "id", "is %d characters long; an id is at most %d", utf8.RuneCountInString(t.ID), MaxIDLength)
+		case t.ID != "" && !idPattern.MatchString(t.ID) && badText(t.ID) == "":
+			// (checkText reports the characters that no text may hold.)
 			c.ps().add(n, "id", "%q is not a valid id: use lower-case letters, digits, '-', '_', '.', with '/' between segments", t.ID)
 		}
 	}
@@ -357,6 +466,9 @@ func (c *compiler) param(name string, n *node, field string) (variants.Param, bo
 
 // expr compiles an expression against the names defined so far.
 func (c *compiler) expr(n *node, field, src string) *calc.Program {
+	if c.halted() {
+		return nil
+	}
 	if src == "" {
 		c.ps().add(n, field, "is an empty expression")
 		return nil
@@ -378,8 +490,21 @@ func exprMessage(err error) string {
 	return firstLine(err.Error())
 }
 
+// text compiles a text with placeholders, refusing the placeholders past
+// the template's limit before compiling them.
 func (c *compiler) text(n *node, field string) *variants.Text {
 	src := c.r.str(n, field)
+	before := c.placeholders
+	c.placeholders += strings.Count(src, "{{")
+	if c.placeholders > c.lim.MaxPlaceholders {
+		if before <= c.lim.MaxPlaceholders {
+			c.ps().limit(n, field, LimitPlaceholders, "brings the template's placeholders to %d; at most %d are allowed", c.placeholders, c.lim.MaxPlaceholders)
+		}
+		src = ""
+	}
+	if c.halted() {
+		src = ""
+	}
 	t, errs := variants.CompileText(src, c.env)
 	for _, err := range errs {
 		c.ps().add(n, field, "placeholder: %s", exprMessage(err))
@@ -434,7 +559,7 @@ func (c *compiler) constraints(n *node) {
 		var src, reason string
 		var at = item
 		if item.kind == mappingNode {
-			if !c.r.fields(item, field, "expr", "reason") {
+			if !c.r.fields(item, field, "expr", "reason", "measure") {
 				continue
 			}
 			at = item.get("expr")
@@ -449,6 +574,47 @@ func (c *compiler) constraints(n *node) {
 		}
 		if p := c.expr(at, field, src); p != nil {
 			c.t.gen.Constraints = append(c.t.gen.Constraints, variants.Constraint{Expr: p, Reason: reason})
+			if item.kind == mappingNode && item.get("measure") != nil {
+				c.measures(len(c.t.gen.Constraints)-1, item.get("measure"), field+".measure")
+			}
+		}
+	}
+}
+
+// measures reads a constraint's measure: {value: expr, at_least: x} or
+// {value: expr, at_most: x}, or a list of them.
+func (c *compiler) measures(ci int, n *node, field string) {
+	items := []*node{n}
+	if n.kind == sequenceNode {
+		items = n.vals
+	}
+	for i, item := range items {
+		f := field
+		if n.kind == sequenceNode {
+			f = fmt.Sprintf("%s[%d]", field, i)
+		}
+		if !c.r.fields(item, f, "value", "at_least", "at_most") {
+			continue
+		}
+		m := measure{constraint: ci, node: item, field: f}
+		vn := item.get("value")
+		if vn == nil {
+			c.ps().add(item, f+".value", "is required: an expression giving the number the constraint bounds")
+			continue
+		}
+		lo, hi := item.get("at_least"), item.get("at_most")
+		switch {
+		case (lo == nil) == (hi == nil):
+			c.ps().add(item, f, "needs exactly one of at_least and at_most, the threshold")
+			continue
+		case lo != nil:
+			m.limit, _ = c.r.num(lo, f+".at_least")
+		default:
+			m.limit, _ = c.r.num(hi, f+".at_most")
+			m.upper = true
+		}
+		if m.value = c.expr(vn, f+".value", c.r.str(vn, f+".value")); m.value != nil {
+			c.t.measures = append(c.t.measures, m)
 		}
 	}
 }

@@ -20,12 +20,15 @@ func (v *Variant) WriteText(w io.Writer, withKey bool) error {
 	if v.Canonical {
 		which = "canonical variant"
 	}
-	fmt.Fprintf(bw, "%s — %s (%g marks), version %d, %s\n", v.Template, v.Title, v.Marks, v.Version, which)
+	fmt.Fprintf(bw, "%s — %s (%s), version %d, %s\n", v.Template, v.Title, marksText(v.Marks), v.Version, which)
 	if v.Stem != "" {
 		fmt.Fprintf(bw, "\n%s\n", v.Stem)
 	}
 	for _, p := range v.Parts {
-		fmt.Fprintf(bw, "\n(%s) (%g marks) %s\n", p.ID, p.Marks, p.Prompt)
+		if p.Lead != "" {
+			fmt.Fprintf(bw, "\n%s\n", p.Lead)
+		}
+		fmt.Fprintf(bw, "\n(%s) (%s) %s\n", p.ID, marksText(p.Marks), p.Prompt)
 		for _, o := range p.Answer.Options {
 			fmt.Fprintf(bw, "    %s. %s\n", o.Label, o.Text)
 		}
@@ -35,8 +38,8 @@ func (v *Variant) WriteText(w io.Writer, withKey bool) error {
 		if len(p.Columns) > 0 {
 			fmt.Fprintf(bw, "    columns: %s\n", strings.Join(p.Columns, " | "))
 		}
-		for _, c := range p.Charts {
-			fmt.Fprintf(bw, "    chart %s: %s (x: %s, y: %s)\n", c.ID, c.Title, c.XLabel, c.YLabel)
+		for i, c := range p.Charts {
+			fmt.Fprintf(bw, "    chart %d: %s (x: %s, y: %s)\n", i+1, c.Title, c.XLabel, c.YLabel)
 		}
 		if !withKey {
 			continue
@@ -71,4 +74,12 @@ func KeyText(s *grader.Spec) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// marksText writes a number of marks: "1 mark", "2.5 marks".
+func marksText(m float64) string {
+	if m == 1 {
+		return "1 mark"
+	}
+	return strconv.FormatFloat(m, 'g', -1, 64) + " marks"
 }

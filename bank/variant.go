@@ -1,6 +1,7 @@
 package bank
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -29,13 +30,19 @@ type Variant struct {
 
 // PartVariant is one part of a variant.
 type PartVariant struct {
-	ID      string         `json:"id"`
-	Marks   float64        `json:"marks"`
-	Prompt  string         `json:"prompt"`
-	Rows    []string       `json:"rows,omitempty"`    // table answers: row labels
-	Columns []string       `json:"columns,omitempty"` // table answers: column labels
-	Charts  []grader.Chart `json:"charts,omitempty"`  // points answers: the charts to plot on, without points
-	Answer  grader.Spec    `json:"answer"`
+	ID    string  `json:"id"`
+	Marks float64 `json:"marks"`
+	Lead  string  `json:"lead,omitempty"` // shown above the part, e.g. an instruction for it and the parts after it
+	// Prompt is the question, ending with its instruction.
+	Prompt string `json:"prompt"`
+	// Instruction is the prompt's last line: how to write the answer in
+	// Marksmith. An export to another system, whose forms differ, can
+	// strip it from the prompt and say its own.
+	Instruction string         `json:"instruction,omitempty"`
+	Rows        []string       `json:"rows,omitempty"`    // table answers: row labels
+	Columns     []string       `json:"columns,omitempty"` // table answers: column labels
+	Charts      []grader.Chart `json:"charts,omitempty"`  // points answers: the charts to plot on, without points
+	Answer      grader.Spec    `json:"answer"`
 }
 
 // partError is a failure to build one part of a variant.
@@ -56,7 +63,12 @@ func (t *Template) Canonical() (*Variant, error) { return t.Variant(0) }
 
 // Variant returns the variant drawn from seed; seed 0 is the canonical one.
 func (t *Template) Variant(seed uint64) (*Variant, error) {
-	env, err := t.gen.Draw(seed)
+	return t.variant(context.Background(), seed)
+}
+
+// variant is Variant that stops drawing once ctx is done.
+func (t *Template) variant(ctx context.Context, seed uint64) (*Variant, error) {
+	env, err := t.gen.DrawContext(ctx, seed)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", t.ID, err)
 	}
@@ -115,7 +127,11 @@ func (p *part) build(seed uint64, env map[string]any, run *calc.Runner) (PartVar
 	if pv.Columns, err = renderAll(p.cols, env, run); err != nil {
 		return fail("columns", err)
 	}
-	pv.Prompt = prompt
+	if p.lead != nil {
+		if pv.Lead, err = p.lead.RenderWith(run, env); err != nil {
+			return fail("lead", err)
+		}
+	}
 	spec := grader.Spec{
 		Part: p.id, Type: p.typ, Marks: p.marks, Tolerance: p.tolerance, Unit: p.unit,
 		Suffixes: p.suffixes, Scheme: p.scheme, Penalty: p.penalty, Accept: p.accept,
@@ -174,6 +190,17 @@ func (p *part) build(seed uint64, env map[string]any, run *calc.Runner) (PartVar
 		}
 	}
 	pv.Answer = spec
+	if p.instr != nil {
+		if pv.Instruction, err = p.instr.RenderWith(run, env); err != nil {
+			return fail("instruction", err)
+		}
+	} else {
+		pv.Instruction = DefaultInstruction(&spec)
+	}
+	pv.Prompt = prompt
+	if pv.Instruction != "" {
+		pv.Prompt = prompt + "\n\n" + pv.Instruction
+	}
 	return pv, nil
 }
 

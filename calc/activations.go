@@ -20,11 +20,17 @@ type Activation struct {
 	// Cheap: g is piecewise linear, needing no exp, log, trigonometry,
 	// division or erf.
 	Cheap bool
-	// Bounded: g's output is bounded above and below, so it helps normalise
-	// or scale the data.
+	// Bounded: g's output is bounded above and below.
 	Bounded bool
 	// Monotonic: g never decreases as s increases.
 	Monotonic bool
+	// Squashing: g is bounded and strictly increasing, so it maps every
+	// input into a fixed interval while keeping the order of its inputs
+	// (a larger input always gives a larger output): it normalises or
+	// scales the data. Clipping (Hard tanh, ReLU6), thresholds (Binary
+	// step), periodic (Sine) and bump (Gaussian) functions are bounded
+	// but not squashing.
+	Squashing bool
 }
 
 // Activations returns the pool of activation functions questions can draw
@@ -33,9 +39,9 @@ type Activation struct {
 func Activations() []Activation {
 	return []Activation{
 		{Name: "Sigmoid", Formula: `g(s) = \frac{1}{1 + e^{-s}}`, Eval: sigmoid,
-			Bounded: true, Monotonic: true},
+			Bounded: true, Monotonic: true, Squashing: true},
 		{Name: "Tanh", Formula: `g(s) = \frac{2}{1 + e^{-2s}} - 1`, Eval: math.Tanh,
-			ZeroCentred: true, Bounded: true, Monotonic: true},
+			ZeroCentred: true, Bounded: true, Monotonic: true, Squashing: true},
 		{Name: "ReLU", Formula: `g(s) = \begin{cases} 0 & \text{for } s < 0 \\ s & \text{for } s \geq 0 \end{cases}`, Eval: relu,
 			Cheap: true, Monotonic: true},
 		{Name: "Sine", Formula: `g(s) = \sin(s)`, Eval: math.Sin,
@@ -49,13 +55,13 @@ func Activations() []Activation {
 		{Name: "Softplus", Formula: `g(s) = \ln(1 + e^{s})`, Eval: softplus,
 			Monotonic: true},
 		{Name: "Softsign", Formula: `g(s) = \frac{s}{1 + |s|}`, Eval: func(s float64) float64 { return s / (1 + math.Abs(s)) },
-			ZeroCentred: true, Bounded: true, Monotonic: true},
+			ZeroCentred: true, Bounded: true, Monotonic: true, Squashing: true},
 		{Name: "Hard tanh", Formula: `g(s) = \begin{cases} -1 & \text{for } s < -1 \\ s & \text{for } -1 \leq s \leq 1 \\ 1 & \text{for } s > 1 \end{cases}`, Eval: func(s float64) float64 { return math.Max(-1, math.Min(1, s)) },
 			ZeroCentred: true, Cheap: true, Bounded: true, Monotonic: true},
 		{Name: "Identity", Formula: `g(s) = s`, Eval: func(s float64) float64 { return s },
 			ZeroCentred: true, Cheap: true, Monotonic: true},
 		{Name: "Arctan", Formula: `g(s) = \tan^{-1}(s)`, Eval: math.Atan,
-			ZeroCentred: true, Bounded: true, Monotonic: true},
+			ZeroCentred: true, Bounded: true, Monotonic: true, Squashing: true},
 		{Name: "Hard sigmoid", Formula: `g(s) = \begin{cases} 0 & \text{for } s < -2.5 \\ 0.2s + 0.5 & \text{for } -2.5 \leq s \leq 2.5 \\ 1 & \text{for } s > 2.5 \end{cases}`, Eval: func(s float64) float64 { return math.Max(0, math.Min(1, 0.2*s+0.5)) },
 			Cheap: true, Bounded: true, Monotonic: true},
 		{Name: "Mish", Formula: `g(s) = s \tanh(\ln(1 + e^{s}))`, Eval: func(s float64) float64 { return s * math.Tanh(softplus(s)) }},
@@ -98,7 +104,7 @@ func step(s float64) float64 {
 // activationFuncs returns the template functions over the activation pool.
 func activationFuncs() []Func {
 	return []Func{
-		{Name: "activations", Doc: "activations() — the pool of activation functions, each a map {name, formula, zero_centred, cheap, bounded, monotonic}; e.g. map(filter(activations(), .bounded), .name)", Fn: activations},
+		{Name: "activations", Doc: "activations() — the pool of activation functions, each a map {name, formula, zero_centred, cheap, bounded, monotonic, squashing}; e.g. map(filter(activations(), .squashing), .name)", Fn: activations},
 		{Name: "activate", Doc: "activate(name, s) — g(s) for the activation function called name in activations()", Fn: activate},
 	}
 }
@@ -117,6 +123,7 @@ func activations(args ...any) (any, error) {
 			"cheap":        a.Cheap,
 			"bounded":      a.Bounded,
 			"monotonic":    a.Monotonic,
+			"squashing":    a.Squashing,
 		}
 	}
 	return out, nil

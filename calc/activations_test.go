@@ -52,6 +52,21 @@ func isBounded(g func(float64) float64, ss []float64) bool {
 	return true
 }
 
+// isIncreasing reports whether g strictly increases over [-10, 10] in
+// steps of 0.01, where every squashing function of the pool still has a
+// slope float64 can see.
+func isIncreasing(g func(float64) float64) bool {
+	prev := g(-10)
+	for i := -999; i <= 1000; i++ {
+		v := g(float64(i) / 100)
+		if v <= prev {
+			return false
+		}
+		prev = v
+	}
+	return true
+}
+
 // isMonotonic reports whether g never decreases along the samples.
 func isMonotonic(g func(float64) float64, ss []float64) bool {
 	all := append(append([]float64{}, ss...), far...)
@@ -103,6 +118,9 @@ func TestActivationPropertiesHoldNumerically(t *testing.T) {
 		}
 		if got := isMonotonic(a.Eval, ss); got != a.Monotonic {
 			t.Errorf("%s: declared monotonic %v, numerically %v", a.Name, a.Monotonic, got)
+		}
+		if got := isBounded(a.Eval, ss) && isIncreasing(a.Eval); got != a.Squashing {
+			t.Errorf("%s: declared squashing %v, numerically bounded and strictly increasing %v", a.Name, a.Squashing, got)
 		}
 		// A cheap function's formula uses none of the costly operations.
 		costly := false
@@ -173,8 +191,10 @@ func TestActivationsInTemplates(t *testing.T) {
 		{"map(filter(" + paperFive + ", .cheap), .name)", []any{"ReLU"}},
 		{"map(filter(" + paperFive + ", .bounded), .name)", []any{"Sigmoid", "Tanh", "Sine"}},
 		{"map(filter(" + paperFive + ", .monotonic), .name)", []any{"Sigmoid", "Tanh", "ReLU"}},
+		{"map(filter(" + paperFive + ", .squashing), .name)", []any{"Sigmoid", "Tanh"}},
+		{"map(filter(activations(), .squashing), .name)", []any{"Sigmoid", "Tanh", "Softsign", "Arctan"}},
 		{"activations()[0]", map[string]any{"name": "Sigmoid", "formula": `g(s) = \frac{1}{1 + e^{-s}}`,
-			"zero_centred": false, "cheap": false, "bounded": true, "monotonic": true}},
+			"zero_centred": false, "cheap": false, "bounded": true, "monotonic": true, "squashing": true}},
 		{"len(activations()) >= 14", true},
 		{"activate('ReLU', -1)", 0.0},
 		{"activate('Sigmoid', 0)", 0.5},

@@ -2,21 +2,37 @@ package grader
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/marksmith/marksmith/calc"
 )
 
-const msgPoints = "Write points as chart: label (x, y), label (x, y); next chart: …"
+const msgPoints = "Write each chart's number, a colon and its points: 1: label (x, y), label (x, y); 2: …"
 
-// chartByID finds a chart of the key by ID, case-insensitively.
+// chartByID finds a chart of the key by ID, case-insensitively, or by its
+// number in the key's order (1 for the first chart), which is how a
+// student names a chart: the IDs are the template's.
 func (p *part) chartByID(id string) int {
 	for i := range p.charts {
 		if strings.EqualFold(p.charts[i].ID, id) {
 			return i
 		}
 	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(id)), "chart ")); err == nil && n >= 1 && n <= len(p.charts) {
+		return n - 1
+	}
 	return -1
+}
+
+// chartName names chart c for a student: its number and, if it has one,
+// its title.
+func (p *part) chartName(c int) string {
+	name := "chart " + strconv.Itoa(c+1)
+	if t := p.charts[c].Title; t != "" {
+		name += " (" + t + ")"
+	}
+	return name
 }
 
 // pointByLabel finds a point of chart c by label, case-insensitively.
@@ -32,11 +48,11 @@ func (p *part) pointByLabel(c int, label string) int {
 
 func (p *part) chartList() string {
 	var b strings.Builder
-	for i, c := range p.charts {
+	for i := range p.charts {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.ID)
+		b.WriteString(strconv.Itoa(i + 1))
 	}
 	return b.String()
 }
@@ -82,7 +98,7 @@ func (ps *points) add(chart int, label string, x, y float64) string {
 	}
 	i := p.pointByLabel(chart, label)
 	if i < 0 {
-		return "Chart \"" + p.charts[chart].ID + "\" has no point labelled \"" + clip(label) + "\"; its points are " + p.labelList(chart) + "."
+		return "Chart " + p.chartName(chart)[len("chart "):] + " has no point labelled \"" + clip(label) + "\"; its points are " + p.labelList(chart) + "."
 	}
 	cid, lab := p.charts[chart].ID, p.charts[chart].Points[i].Label
 	m := ps.out[cid]
@@ -91,7 +107,7 @@ func (ps *points) add(chart int, label string, x, y float64) string {
 		ps.out[cid] = m
 	}
 	if _, dup := m[lab]; dup {
-		return "Point \"" + lab + "\" on chart \"" + cid + "\" is given twice."
+		return "Point \"" + lab + "\" on " + p.chartName(chart) + " is given twice."
 	}
 	m[lab] = [2]float64{x, y}
 	return ""

@@ -176,14 +176,34 @@ func hasFollow(specs []Spec) bool {
 // Result.Answer, may share memory with the compiled spec: treat them as
 // read-only.
 func Parse(spec *Spec, raw string) (any, error) {
-	var p part
-	if err := p.compile(spec, true); err != nil {
+	pr, err := NewParser(spec)
+	if err != nil {
+		return nil, err
+	}
+	return pr.Parse(raw)
+}
+
+// Parser reads the answers of one part, its spec compiled once: it suits
+// checking many answers of one paper as they are saved. It is safe for
+// concurrent use.
+type Parser struct{ p part }
+
+// NewParser compiles spec for parsing (not for scoring: the regular
+// expressions of text and rubric parts are left out).
+func NewParser(spec *Spec) (*Parser, error) {
+	pr := &Parser{}
+	if err := pr.p.compile(spec, true); err != nil {
 		return nil, fmt.Errorf("part %q: %w", spec.Part, err)
 	}
+	return pr, nil
+}
+
+// Parse reads raw as Parse does.
+func (pr *Parser) Parse(raw string) (any, error) {
 	if trimSpace(raw) == "" {
 		return nil, nil
 	}
-	v, msg := p.parse(raw)
+	v, msg := pr.p.parse(raw)
 	if msg != "" {
 		return nil, &FormatError{Msg: msg}
 	}

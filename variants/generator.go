@@ -5,6 +5,7 @@
 package variants
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -244,8 +245,31 @@ func (e *ConstraintError) Error() string {
 // Draw returns the parameter values of the variant with this seed; seed 0 is
 // the canonical variant. The map holds every parameter, sampled and derived.
 func (g *Generator) Draw(seed uint64) (map[string]any, error) {
+	env, _, err := g.DrawCountedContext(context.Background(), seed)
+	return env, err
+}
+
+// DrawContext is Draw that gives up with ctx's error once ctx is done. It
+// looks at ctx before each draw, so it overruns a deadline by one draw's
+// work at most.
+func (g *Generator) DrawContext(ctx context.Context, seed uint64) (map[string]any, error) {
+	env, _, err := g.DrawCountedContext(ctx, seed)
+	return env, err
+}
+
+// DrawCounted is Draw that also says how many draws it took: 1 when the
+// first met every constraint. The accepted share of a template's draws,
+// times SpaceSize, estimates how many variants its constraints leave.
+func (g *Generator) DrawCounted(seed uint64) (map[string]any, int, error) {
+	return g.DrawCountedContext(context.Background(), seed)
+}
+
+// DrawCountedContext is DrawCounted that gives up with ctx's error once
+// ctx is done; it looks at ctx before each draw.
+func (g *Generator) DrawCountedContext(ctx context.Context, seed uint64) (map[string]any, int, error) {
 	if seed == 0 {
-		return g.CanonicalValues()
+		env, err := g.CanonicalValues()
+		return env, 1, err
 	}
 	r := newRNG(seed)
 	r.run = &calc.Runner{}
@@ -256,12 +280,15 @@ func (g *Generator) Draw(seed uint64) (map[string]any, error) {
 	failed := make([]int, len(g.Constraints))
 	env := make(map[string]any, len(g.Params))
 	for try := 0; try < tries; try++ {
+		if err := ctx.Err(); err != nil {
+			return nil, try, err
+		}
 		ok, err := g.drawOnce(r, env)
 		if err != nil {
-			return nil, err
+			return nil, try + 1, err
 		}
 		if ok < 0 {
-			return env, nil
+			return env, try + 1, nil
 		}
 		failed[ok]++
 	}
@@ -272,7 +299,7 @@ func (g *Generator) Draw(seed uint64) (map[string]any, error) {
 		}
 	}
 	sort.SliceStable(e.Counts, func(i, j int) bool { return e.Counts[i].Failed > e.Counts[j].Failed })
-	return nil, e
+	return nil, tries, e
 }
 
 // drawOnce fills env with one draw and returns the index of the first
@@ -673,6 +700,11 @@ var errNoKeys = errors.New("no students to draw variants for")
 type Cohort struct {
 	Seeds    []uint64 // per student, in the order given
 	Distinct int      // how many distinct variants the cohort has
+	// FirstDistinct is how many distinct variants the students' own
+	// hashed seeds gave, before any repeat was drawn again: what as many
+	// independent draws give, from which the space's size can be
+	// estimated.
+	FirstDistinct int
 	// Exhausted is set when the space (or the search) ran out of distinct
 	// variants before every student had one of their own.
 	Exhausted bool
@@ -685,55 +717,141 @@ type Cohort struct {
 const SaturateAfter = 16
 
 // DrawCohort gives each student a variant seed, distinct from the others'
-// wherever the parameter space allows: a student whose hashed seed repeats
-// an earlier variant gets the first of up to retries alternative seeds that
-// does not. Once every variant is taken, or SaturateAfter students in a row
-// found none free, the rest keep their hashed seeds. The result is
-// deterministic in (examSeed, template, students).
+// wherever the parameter space allows, by a CohortDraw: a student whose
+// hashed seed repeats an earlier variant gets the first of up to retries
+// alternative seeds that does not. Once every variant is taken, or
+// SaturateAfter students in a row found none free, the rest keep their
+// hashed seeds. The result is deterministic in (examSeed, template,
+// students).
 func (g *Generator) DrawCohort(examSeed uint64, template string, students []string, retries int) (*Cohort, error) {
+	return g.DrawCohortContext(context.Background(), examSeed, template, students, retries)
+}
+
+// DrawCohortContext is DrawCohort that gives up with ctx's error once ctx
+// is done.
+func (g *Generator) DrawCohortContext(ctx context.Context, examSeed uint64, template string, students []string, retries int) (*Cohort, error) {
 	if len(students) == 0 {
 		return nil, errNoKeys
 	}
-	seen := make(map[string]struct{}, len(students))
+	cd := g.NewCohortDraw(examSeed, template, retries)
 	c := &Cohort{Seeds: make([]uint64, len(students))}
-	var sat Saturation
-	space := g.SpaceSize()
 	for i, s := range students {
-		base := Seed(examSeed, s, template)
-		chosen, fp := uint64(0), ""
-		tries := retries
-		if sat.Full() || float64(len(seen)) >= space {
-			// Every variant the space holds is taken: repeats are unavoidable.
-			tries, c.Exhausted = 0, true
+		base := cd.Base(s)
+		fp, err := g.sampleFingerprint(ctx, base)
+		if err != nil {
+			return nil, fmt.Errorf("student %s: %w", s, err)
 		}
-		for k := 0; k <= tries; k++ {
-			seed := base
-			if k > 0 {
-				seed = Reseed(base, k)
-			}
-			env, err := g.Draw(seed)
+		seed, err := cd.Next(base, fp, func(k int) (string, error) { return g.sampleFingerprint(ctx, Reseed(base, k)) })
+		if err != nil {
+			return nil, fmt.Errorf("student %s: %w", s, err)
+		}
+		c.Seeds[i] = seed
+	}
+	c.Distinct, c.FirstDistinct, c.Exhausted = cd.Distinct(), cd.FirstDistinct(), cd.Exhausted()
+	return c, nil
+}
+
+// sampleFingerprint draws seed's values and returns their fingerprint.
+func (g *Generator) sampleFingerprint(ctx context.Context, seed uint64) (string, error) {
+	env, err := g.DrawContext(ctx, seed)
+	if err != nil {
+		return "", err
+	}
+	return g.Fingerprint(env), nil
+}
+
+// CohortDraw is the one algorithm that chooses a cohort's variant seeds,
+// one student after another, keeping what it needs to go on: publishing
+// draws a roster in batches with it, and students added to a published
+// exam continue the cohort of the papers already issued (see Taken).
+//
+// A student's seed is their hashed seed (Base), unless its variant
+// repeats one already given: then the first of Retries alternative seeds
+// (Reseed(base, 1), Reseed(base, 2), …) whose variant does not. Once the
+// space is used up (every variant SpaceSize counts is taken, or
+// SaturateAfter students in a row found none free), no alternatives are
+// tried. The choices depend only on the order of the students, not on how
+// they are batched.
+type CohortDraw struct {
+	examSeed  uint64
+	template  string
+	retries   int
+	space     float64
+	seen      map[string]struct{}
+	firsts    map[string]struct{} // the students' own (hashed) seeds' variants
+	sat       Saturation
+	exhausted bool
+}
+
+// NewCohortDraw starts a cohort of the template in an exam.
+func (g *Generator) NewCohortDraw(examSeed uint64, template string, retries int) *CohortDraw {
+	return &CohortDraw{examSeed: examSeed, template: template, retries: retries, space: g.SpaceSize(),
+		seen: map[string]struct{}{}, firsts: map[string]struct{}{}}
+}
+
+// Base returns a student's hashed seed.
+func (c *CohortDraw) Base(student string) uint64 { return Seed(c.examSeed, student, c.template) }
+
+// Taken records a variant already given, by its fingerprint.
+func (c *CohortDraw) Taken(fp string) { c.seen[fp] = struct{}{} }
+
+// Seen reports whether a variant was already given.
+func (c *CohortDraw) Seen(fp string) bool {
+	_, ok := c.seen[fp]
+	return ok
+}
+
+// Searching reports whether a repeat would still look for alternatives.
+func (c *CohortDraw) Searching() bool {
+	return !c.sat.Full() && float64(len(c.seen)) < c.space
+}
+
+// Retries is how many alternative seeds a repeat may try.
+func (c *CohortDraw) Retries() int { return c.retries }
+
+// Distinct is how many distinct variants the cohort has.
+func (c *CohortDraw) Distinct() int { return len(c.seen) }
+
+// FirstDistinct is how many distinct variants the students' own hashed
+// seeds gave, before repeats were redrawn: from its repeats the size of
+// the space can be estimated.
+func (c *CohortDraw) FirstDistinct() int { return len(c.firsts) }
+
+// Exhausted reports whether some student had to repeat a variant because
+// the space (or the search) ran out.
+func (c *CohortDraw) Exhausted() bool { return c.exhausted }
+
+// Next chooses the seed of the next student, whose hashed seed base has
+// the variant fingerprint fp; alt(k) returns the fingerprint of the k-th
+// alternative seed, Reseed(base, k), and is called only as needed.
+func (c *CohortDraw) Next(base uint64, fp string, alt func(k int) (string, error)) (uint64, error) {
+	c.firsts[fp] = struct{}{}
+	chosen := base
+	tries := c.retries
+	if !c.Searching() {
+		tries, c.exhausted = 0, true
+	}
+	if c.Seen(fp) {
+		if tries == 0 {
+			c.exhausted = true
+		}
+		for k := 1; k <= tries; k++ {
+			f, err := alt(k)
 			if err != nil {
-				return nil, fmt.Errorf("student %s: %w", s, err)
+				return 0, err
 			}
-			f := g.Fingerprint(env)
-			if k == 0 {
-				chosen, fp = seed, f
-			}
-			if _, dup := seen[f]; !dup {
-				chosen, fp = seed, f
+			if !c.Seen(f) {
+				chosen, fp = Reseed(base, k), f
 				break
 			}
 			if k == tries {
-				c.Exhausted = true
+				c.exhausted = true
 			}
 		}
-		_, dup := seen[fp]
-		sat.Record(dup)
-		c.Seeds[i] = chosen
-		seen[fp] = struct{}{}
 	}
-	c.Distinct = len(seen)
-	return c, nil
+	c.sat.Record(c.Seen(fp))
+	c.seen[fp] = struct{}{}
+	return chosen, nil
 }
 
 // Saturation follows a cohort draw: how many students in a row ended with
@@ -763,6 +881,25 @@ func (s *Saturation) Full() bool { return s.full }
 // variant's drawn and derived values; the template's constants, which a
 // stored variant leaves out, are added here.
 func (g *Generator) Check(env map[string]any) error {
+	env = g.WithConstants(env)
+	i, err := g.check(env)
+	if err != nil {
+		return err
+	}
+	if i >= 0 {
+		c := g.Constraints[i]
+		if c.Reason != "" {
+			return fmt.Errorf("constraint %q does not hold (%s)", c.Expr.Source(), c.Reason)
+		}
+		return fmt.Errorf("constraint %q does not hold", c.Expr.Source())
+	}
+	return nil
+}
+
+// WithConstants returns env with the template's constants added, which a
+// stored variant leaves out: a copy when one was missing, env itself when
+// none was.
+func (g *Generator) WithConstants(env map[string]any) map[string]any {
 	var full map[string]any // env with the constants, made when one is missing
 	for i := range g.Params {
 		p := &g.Params[i]
@@ -778,20 +915,9 @@ func (g *Generator) Check(env map[string]any) error {
 		full[p.Name] = p.Value
 	}
 	if full != nil {
-		env = full
+		return full
 	}
-	i, err := g.check(env)
-	if err != nil {
-		return err
-	}
-	if i >= 0 {
-		c := g.Constraints[i]
-		if c.Reason != "" {
-			return fmt.Errorf("constraint %q does not hold (%s)", c.Expr.Source(), c.Reason)
-		}
-		return fmt.Errorf("constraint %q does not hold", c.Expr.Source())
-	}
-	return nil
+	return env
 }
 
 // Derive completes env, which holds every sampled parameter, with the

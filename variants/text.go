@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,9 @@ import (
 type Text struct {
 	lits  []string        // len(progs)+1 literal pieces
 	progs []*calc.Program // one per placeholder
+	// names holds a placeholder's name when it is nothing but a name
+	// ({{k}}), which is read from the values without running a program.
+	names []string
 	// size is the length of the longest rendering so far, so that the
 	// next one allocates its buffer once.
 	size atomic.Int64
@@ -57,6 +61,11 @@ func CompileText(src string, env calc.Env) (*Text, []error) {
 			errs = append(errs, &PlaceholderError{Offset: off + i, Err: err})
 		}
 		t.progs = append(t.progs, p)
+		name := ""
+		if bareName.MatchString(code) {
+			name = code
+		}
+		t.names = append(t.names, name)
 		off += i + 2 + j + 2
 		rest = rest[i+2+j+2:]
 	}
@@ -77,6 +86,10 @@ func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 	b.Grow(int(t.size.Load()))
 	for i, p := range t.progs {
 		b.WriteString(t.lits[i])
+		if v, ok := env[t.names[i]]; ok && t.names[i] != "" {
+			b.WriteString(Format(v))
+			continue
+		}
 		v, err := p.RunWith(r, env)
 		if err != nil {
 			return "", err
@@ -89,6 +102,11 @@ func (t *Text) RenderWith(r *calc.Runner, env map[string]any) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// bareName matches a placeholder that is only a name; expr-lang's words
+// (true, nil, …) are never parameter names, so a name found among the
+// values is the parameter.
+var bareName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // maxSizeHint bounds the buffer a rendering starts with, so that one
 // unusually long rendering does not make every later one hold as much.

@@ -1,6 +1,7 @@
 package variants
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"testing"
@@ -364,5 +365,136 @@ func TestLongLists(t *testing.T) {
 				t.Fatalf("seed %d: %s = %v, want %d distinct items of 0..39", seed, name, l, want)
 			}
 		}
+	}
+}
+
+// stopAfter is a context whose deadline passes after its Err has been
+// asked n times: a clock-free way to expire part-way through a draw.
+type stopAfter struct {
+	context.Context
+	n int
+}
+
+func (c *stopAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestDrawContext checks that drawing stops with the context's error once
+// the context is done, between draws, and not before.
+func TestDrawContext(t *testing.T) {
+	g := testGenerator(t)
+	g.Constraints = append(g.Constraints, Constraint{Expr: mustCompile(t, "a > 5", "a"), Reason: "impossible"})
+	g.MaxTries = 50
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		draw  func(ctx context.Context) error
+		want  error
+		tries int // Err calls left afterwards, for a stopAfter context
+	}{
+		{"cancelled before the first draw", cancelled, func(ctx context.Context) error { _, err := g.DrawContext(ctx, 9); return err }, context.Canceled, 0},
+		{"deadline after 10 of 50 draws", &stopAfter{Context: context.Background(), n: 10}, func(ctx context.Context) error { _, err := g.DrawContext(ctx, 9); return err }, context.DeadlineExceeded, -1},
+		{"cohort cancelled", cancelled, func(ctx context.Context) error {
+			_, err := g.DrawCohortContext(ctx, 1, "t", []string{"a", "b"}, 2)
+			return err
+		}, context.Canceled, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.draw(tt.ctx); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if s, ok := tt.ctx.(*stopAfter); ok && s.n != tt.tries {
+				t.Errorf("Err was asked %d times past the deadline, want %d (checked once a draw)", -s.n, -tt.tries)
+			}
+		})
+	}
+	// Seed 0, the canonical variant, draws nothing: a done context does not stop it.
+	if _, err := testGenerator(t).DrawContext(cancelled, 0); err != nil {
+		t.Errorf("canonical draw with a cancelled context: %v", err)
+	}
+	// Without a deadline the same draw fails on its constraint, after every try.
+	var ce *ConstraintError
+	if _, err := g.DrawContext(context.Background(), 9); !errors.As(err, &ce) || ce.Tries != 50 {
+		t.Errorf("err = %v, want a ConstraintError after 50 tries", err)
+	}
+}
+
+// TestDrawCountedAndAcceptance checks the number of draws a variant took:
+// the constraint a != 1 rejects a third of the draws of a, so about 1.5
+// draws make a variant, and seed 0 (the canonical values) takes one.
+func TestDrawCountedAndAcceptance(t *testing.T) {
+	g := &Generator{
+		Params:      []Param{{Name: "a", Kind: Choice, Values: []any{1, 2, 3}}},
+		Constraints: []Constraint{{Expr: mustCompile(t, "a != 1", "a")}},
+		Canonical:   map[string]any{"a": 2},
+	}
+	if err := g.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := g.DrawCounted(0); n != 1 || err != nil {
+		t.Fatalf("canonical: %d draws, %v", n, err)
+	}
+	draws := 0
+	for seed := uint64(1); seed <= 3000; seed++ {
+		env, n, err := g.DrawCounted(seed)
+		if err != nil || env["a"] == 1 || n < 1 {
+			t.Fatalf("seed %d: %v after %d draws, %v", seed, env, n, err)
+		}
+		plain, _ := g.Draw(seed)
+		if plain["a"] != env["a"] {
+			t.Fatalf("seed %d: Draw gives %v, DrawCounted %v", seed, plain["a"], env["a"])
+		}
+		draws += n
+	}
+	if accepted := 3000 / float64(draws); accepted < 0.63 || accepted > 0.70 {
+		t.Errorf("%.3f of draws accepted, want about 2/3", accepted)
+	}
+}
+
+// TestCohortFirstDistinct checks that a cohort counts the distinct variants
+// of the students' own seeds, before repeats are drawn again.
+func TestCohortFirstDistinct(t *testing.T) {
+	g := &Generator{Params: []Param{{Name: "a", Kind: IntRange, Lo: 1, Hi: 50}}, Canonical: map[string]any{"a": 1}}
+	students := make([]string, 40)
+	for i := range students {
+		students[i] = "s" + strconv.Itoa(i)
+	}
+	c, err := g.DrawCohort(3, "t", students, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := map[any]bool{}
+	for _, s := range students {
+		env, _ := g.Draw(Seed(3, s, "t"))
+		first[env["a"]] = true
+	}
+	// Independent draws repeat (28 distinct); drawing repeats again
+	// leaves almost none (39).
+	if c.FirstDistinct != len(first) || c.FirstDistinct != 28 || c.Distinct != 39 {
+		t.Errorf("first distinct %d (want %d, and 28), distinct %d (want 39)", c.FirstDistinct, len(first), c.Distinct)
+	}
+}
+
+// TestTextBareNames checks that a placeholder holding only a name renders
+// as the program would, and that a name missing from the values is still
+// an error.
+func TestTextBareNames(t *testing.T) {
+	env := calc.Env{"k": nil, "xs": nil, "f": nil}
+	tx, errs := CompileText("k={{k}}, {{ k }}, {{k + 1}}, xs={{xs}}, f={{f}}", env)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	got, err := tx.Render(map[string]any{"k": 3, "xs": []any{1, 2.5}, "f": 0.1 + 0.2})
+	if want := "k=3, 3, 4, xs=1, 2.5, f=0.3"; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	if _, err := tx.Render(map[string]any{"xs": []any{1}, "f": 1.0}); err == nil {
+		t.Error("a missing value rendered without an error")
 	}
 }
