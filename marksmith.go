@@ -7,9 +7,10 @@ package marksmith
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
-// Error codes. Each maps to one HTTP status in api's table.
+// Error codes. Each maps to one HTTP status: HTTPStatus.
 const (
 	ECONFLICT      = "conflict"      // the request conflicts with stored state
 	EFORBIDDEN     = "forbidden"     // authenticated, but not allowed
@@ -24,6 +25,35 @@ const (
 	EGONE          = "gone"          // closed: an exam window that has passed
 )
 
+// HTTPStatus is the one table from error code to HTTP status, shared by
+// every front end that speaks HTTP; an unknown code is 500.
+func HTTPStatus(code string) int {
+	switch code {
+	case EINVALID:
+		return 400
+	case EUNAUTHORIZED:
+		return 401
+	case EFORBIDDEN:
+		return 403
+	case ENOTFOUND:
+		return 404
+	case ECONFLICT:
+		return 409
+	case EGONE:
+		return 410
+	case ETOOLARGE:
+		return 413
+	case EUNPROCESSABLE:
+		return 422
+	case ERATELIMIT:
+		return 429
+	case EUNAVAILABLE:
+		return 503
+	default:
+		return 500
+	}
+}
+
 // Error is the one error type that crosses the boundary to users. Message is
 // safe to show; Details carries structured specifics (validation problems,
 // per-row errors).
@@ -31,6 +61,8 @@ type Error struct {
 	Code    string
 	Message string
 	Details any
+	// RetryAfter, for ERATELIMIT and EUNAVAILABLE, says when to try again.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// MaxTemplateID is the longest template id, in characters. The bank
+// refuses to store a longer one (bank.MaxIDLength is the same), and every
+// route that takes a template id refuses one.
+const MaxTemplateID = 200
+
 // TemplateVersion is one stored version of a question template. A stored
 // version never changes; a correction is a new version.
 type TemplateVersion struct {

@@ -23,15 +23,18 @@ func (r Role) Valid() bool {
 // User is an account. StudentKey is the stable identifier a student's
 // variants are seeded from (a university number); it defaults to the email.
 type User struct {
-	ID           int64     `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Role         Role      `json:"role"`
-	StudentKey   string    `json:"student_key,omitempty"`
-	PasswordHash string    `json:"-"`
-	Disabled     bool      `json:"disabled,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           int64  `json:"id"`
+	Email        string `json:"email"`
+	Name         string `json:"name"`
+	Role         Role   `json:"role"`
+	StudentKey   string `json:"student_key,omitempty"`
+	PasswordHash string `json:"-"`
+	Disabled     bool   `json:"disabled,omitempty"`
+	// MustChangePassword is set while the account has a one-time password
+	// it was given: it must choose its own before anything else.
+	MustChangePassword bool      `json:"must_change_password,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // UserFilter selects users; nil fields do not filter.
@@ -46,10 +49,11 @@ type UserFilter struct {
 
 // UserUpdate changes a user; nil fields are left alone.
 type UserUpdate struct {
-	Name         *string
-	Role         *Role
-	PasswordHash *string
-	Disabled     *bool
+	Name               *string
+	Role               *Role
+	PasswordHash       *string
+	Disabled           *bool
+	MustChangePassword *bool
 }
 
 // UserStore stores users.

@@ -8,101 +8,76 @@ package api
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/marksmith/marksmith"
-	"github.com/marksmith/marksmith/auth"
-	"github.com/marksmith/marksmith/exams"
 )
 
 // Defaults for the zero values of Config.
 const (
-	DefaultIssuer        = "marksmith"
-	DefaultAudience      = "marksmith-api"
-	DefaultAccessTTL     = 15 * time.Minute
-	DefaultRefreshTTL    = 7 * 24 * time.Hour
-	DefaultBodyLimit     = 4 << 20 // 4 MiB: a roster of a few thousand rows, a template with figures
-	DefaultReadTimeout   = 15 * time.Second
-	DefaultWriteTimeout  = 30 * time.Second
-	DefaultIdleTimeout   = 120 * time.Second
-	DefaultImportMaxRows = 1000 // each row costs an argon2id hash, about 0.1 s
+	DefaultBodyLimit      = 4 << 20 // 4 MiB: a roster of a few thousand rows, a template with figures
+	DefaultReadTimeout    = 15 * time.Second
+	DefaultWriteTimeout   = 30 * time.Second
+	DefaultIdleTimeout    = 120 * time.Second
+	DefaultRequestTimeout = 60 * time.Second
 
 	// readBufferSize bounds the request line and headers (8 KiB, as most
 	// proxies do); larger requests get 413 before any handler runs.
 	readBufferSize = 8 << 10
 )
 
-// Config configures the API. The zero value of each field but the signing
-// key means its default.
+// Config configures the HTTP side of the API. Zero fields take their
+// defaults.
 type Config struct {
-	Issuer   string // iss of access tokens; default DefaultIssuer
-	Audience string // aud of access tokens; default DefaultAudience
-
-	// JWTSecret is the HS256 secret (at least 32 bytes), used unless JWTKey
-	// is set. JWTKey, when set, signs access tokens with EdDSA instead.
-	// Exactly one algorithm is accepted either way.
-	JWTSecret []byte
-	JWTKey    ed25519.PrivateKey
-
-	AccessTTL  time.Duration // access token lifetime; default 15 minutes
-	RefreshTTL time.Duration // refresh token lifetime; default 7 days
-
 	BodyLimit    int           // largest request body in bytes; default 4 MiB
 	ReadTimeout  time.Duration // default 15s
 	WriteTimeout time.Duration // default 30s
 	IdleTimeout  time.Duration // keep-alive idle timeout; default 120s
+	// RequestTimeout bounds the work of one request: its context is
+	// cancelled after it, and every query stops with it. Default 60s.
+	RequestTimeout time.Duration
 
 	// TrustProxy takes the client address from the last entry of
 	// X-Forwarded-For (the one the proxy in front of us added). Set it only
 	// behind a proxy that sets that header.
 	TrustProxy bool
-
-	// PasswordParams are the argon2id parameters for new password hashes;
-	// nil means auth.DefaultParams().
-	PasswordParams *auth.Params
-
-	// Login limits failed and total login attempts; zero fields take
-	// their defaults (see LoginLimits).
-	Login LoginLimits
-
-	// ImportMaxRows is the most rows one roster import may have; default
-	// 1000. Each new user costs one argon2id hash (about 0.1 s with the
-	// default parameters), so a roster of 1000 takes a couple of minutes.
-	ImportMaxRows int
 }
 
-// LoginLimits are the login rate limits, kept in memory per instance. A
-// client address is limited on all attempts, loosely, so that a classroom
-// behind one NAT can log in together; an account is limited on failures,
-// tightly, to stop password guessing. A successful login clears the
-// account's failures.
-type LoginLimits struct {
-	AccountFailures int           // failures per account per AccountWindow; default 5
-	AccountWindow   time.Duration // default 15 minutes
-	AddressAttempts int           // attempts per client address per AddressWindow; default 300
-	AddressWindow   time.Duration // default 5 minutes
-}
-
-// Deps are the API's dependencies.
+// Deps are the API's dependencies: the use-case services, and what the
+// operations routes report.
 type Deps struct {
-	Users     marksmith.UserStore
-	Tokens    marksmith.TokenStore
-	Templates marksmith.TemplateStore
-	// Exams runs online exams; nil: the exam routes answer 503.
-	Exams *exams.Service
+	Auth      marksmith.AuthService
+	Users     marksmith.UserService
+	Templates marksmith.TemplateService
+	Exams     marksmith.ExamService
+
+	// Pages, when set, are the web pages, served beside the API on the
+	// same app: their routes are added after the API's, and errors on any
+	// path outside the API's are theirs to render.
+	Pages Pages
 
 	Logger  *slog.Logger                    // nil: logs are discarded
-	Now     func() time.Time                // nil: time.Now
 	Ready   func(ctx context.Context) error // readiness probe (database reachable, schema current); nil: always ready
 	Metrics *prometheus.Registry            // nil: a private registry
+}
+
+// Pages is what the API needs of the web pages to serve them beside it.
+type Pages interface {
+	// Register adds the pages' routes.
+	Register(r fiber.Router)
+	// Paths lists their path patterns, for metric labels.
+	Paths() []string
+	// Fail renders an error as a page.
+	Fail(c *fiber.Ctx, err error) error
 }
 
 // withDefaults returns cfg with its zero fields set to their defaults.
@@ -112,33 +87,12 @@ func (cfg Config) withDefaults() Config {
 			*d = v
 		}
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = DefaultIssuer
-	}
-	if cfg.Audience == "" {
-		cfg.Audience = DefaultAudience
-	}
-	def(&cfg.AccessTTL, DefaultAccessTTL)
-	def(&cfg.RefreshTTL, DefaultRefreshTTL)
 	def(&cfg.ReadTimeout, DefaultReadTimeout)
 	def(&cfg.WriteTimeout, DefaultWriteTimeout)
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
-	def(&cfg.Login.AccountWindow, 15*time.Minute)
-	def(&cfg.Login.AddressWindow, 5*time.Minute)
+	def(&cfg.RequestTimeout, DefaultRequestTimeout)
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = DefaultBodyLimit
-	}
-	if cfg.Login.AccountFailures == 0 {
-		cfg.Login.AccountFailures = 5
-	}
-	if cfg.Login.AddressAttempts == 0 {
-		cfg.Login.AddressAttempts = 300
-	}
-	if cfg.ImportMaxRows == 0 {
-		cfg.ImportMaxRows = DefaultImportMaxRows
-	}
-	if cfg.PasswordParams == nil {
-		cfg.PasswordParams = auth.DefaultParams()
 	}
 	return cfg
 }
@@ -147,26 +101,16 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) Validate() error {
 	cfg = cfg.withDefaults()
 	var errs []error
-	if cfg.JWTKey == nil && len(cfg.JWTSecret) < auth.MinSecretLength {
-		errs = append(errs, fmt.Errorf("JWT secret is %d bytes, need at least %d (or an Ed25519 key)", len(cfg.JWTSecret), auth.MinSecretLength))
-	}
-	if cfg.JWTKey != nil && len(cfg.JWTKey) != ed25519.PrivateKeySize {
-		errs = append(errs, fmt.Errorf("JWT key is %d bytes, not an Ed25519 private key", len(cfg.JWTKey)))
-	}
 	for name, d := range map[string]time.Duration{
-		"access TTL": cfg.AccessTTL, "refresh TTL": cfg.RefreshTTL,
 		"read timeout": cfg.ReadTimeout, "write timeout": cfg.WriteTimeout, "idle timeout": cfg.IdleTimeout,
-		"login account window": cfg.Login.AccountWindow, "login address window": cfg.Login.AddressWindow,
+		"request timeout": cfg.RequestTimeout,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
 		}
 	}
-	if cfg.RefreshTTL < cfg.AccessTTL {
-		errs = append(errs, fmt.Errorf("refresh TTL %v is shorter than access TTL %v", cfg.RefreshTTL, cfg.AccessTTL))
-	}
-	if cfg.BodyLimit < 0 || cfg.Login.AccountFailures < 0 || cfg.Login.AddressAttempts < 0 || cfg.ImportMaxRows < 0 {
-		errs = append(errs, errors.New("body limit, login limits and import rows must not be negative"))
+	if cfg.BodyLimit < 0 {
+		errs = append(errs, errors.New("body limit must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("api config: %w", err)
@@ -177,18 +121,16 @@ func (cfg Config) Validate() error {
 // server holds what the handlers share.
 type server struct {
 	cfg       Config
-	users     marksmith.UserStore
-	tokens    marksmith.TokenStore
-	templates marksmith.TemplateStore
-	exams     *exams.Service
+	auth      marksmith.AuthService
+	users     marksmith.UserService
+	templates marksmith.TemplateService
+	exams     marksmith.ExamService
 	log       *slog.Logger
-	now       func() time.Time
 	ready     func(ctx context.Context) error
 	registry  *prometheus.Registry
 	metrics   *metrics
-	jwt       *auth.Tokens
-	limiter   *loginLimiter
-	dummyHash string // checked when a login names no user, so timing tells nothing
+	ids       *requestIDs
+	pages     Pages
 
 	routePaths map[string]bool // the patterns of routes(), for metric labels
 }
@@ -201,33 +143,59 @@ func New(cfg Config, deps Deps) *fiber.App {
 	if err != nil {
 		panic(fmt.Sprintf("api.New: %v", err))
 	}
-	return s.app()
+	app := s.newApp()
+	s.register(app)
+	s.refuseUnknownMethods(app)
+	return app
+}
+
+// knownMethods are the methods Fiber routes; it answers any other with a
+// plain-text 400 before any middleware runs.
+var knownMethods = map[string]bool{
+	fiber.MethodGet: true, fiber.MethodHead: true, fiber.MethodPost: true, fiber.MethodPut: true, fiber.MethodDelete: true,
+	fiber.MethodConnect: true, fiber.MethodOptions: true, fiber.MethodTrace: true, fiber.MethodPatch: true,
+}
+
+// refuseUnknownMethods answers a request with a method Fiber does not know
+// in the error shape (405), as every other refusal is, with the API's
+// security headers whatever the path: the answer is JSON, not a page.
+func (s *server) refuseUnknownMethods(app *fiber.App) {
+	srv := app.Server()
+	next := srv.Handler
+	srv.Handler = func(fc *fasthttp.RequestCtx) {
+		if knownMethods[string(fc.Method())] {
+			next(fc)
+			return
+		}
+		fc.SetStatusCode(fiber.StatusMethodNotAllowed)
+		fc.SetContentType(fiber.MIMEApplicationJSON)
+		fc.Response.Header.Set(HeaderRequestID, s.ids.next())
+		apiHeaders(&fc.Response.Header)
+		fc.SetBodyString(`{"error":{"code":"method_not_allowed","message":"Unknown HTTP method."}}`)
+	}
 }
 
 func newServer(cfg Config, deps Deps) (*server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	if deps.Users == nil || deps.Tokens == nil || deps.Templates == nil {
-		return nil, errors.New("deps: Users, Tokens and Templates are required")
+	if deps.Auth == nil || deps.Users == nil || deps.Templates == nil || deps.Exams == nil {
+		return nil, errors.New("deps: Auth, Users, Templates and Exams are required")
 	}
 	s := &server{
-		cfg:       cfg,
+		cfg:       cfg.withDefaults(),
+		auth:      deps.Auth,
 		users:     deps.Users,
-		tokens:    deps.Tokens,
 		templates: deps.Templates,
 		exams:     deps.Exams,
 		log:       deps.Logger,
-		now:       deps.Now,
 		ready:     deps.Ready,
 		registry:  deps.Metrics,
+		ids:       newRequestIDs(),
+		pages:     deps.Pages,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.ready == nil {
 		s.ready = func(context.Context) error { return nil }
@@ -240,25 +208,12 @@ func newServer(cfg Config, deps Deps) (*server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	tcfg := auth.TokenConfig{Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTTL, Now: s.now}
-	if cfg.JWTKey != nil {
-		s.jwt, err = auth.NewEdDSA(cfg.JWTKey, tcfg)
-	} else {
-		s.jwt, err = auth.NewHS256(cfg.JWTSecret, tcfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.dummyHash, err = auth.HashPasswordParams("marksmith-dummy-password", cfg.PasswordParams)
-	if err != nil {
-		return nil, err
-	}
-	s.limiter = newLoginLimiter(cfg.Login)
 	return s, nil
 }
 
-// app builds the Fiber app: global middleware, then every route.
-func (s *server) app() *fiber.App {
+// newApp builds the Fiber app with the global middleware: request ids,
+// access logs and metrics, panics turned into 500s, request timeouts.
+func (s *server) newApp() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "marksmith",
 		BodyLimit:             s.cfg.BodyLimit,
@@ -271,15 +226,31 @@ func (s *server) app() *fiber.App {
 		CaseSensitive:         true,
 		Immutable:             true,
 	})
-	app.Use(s.requestID, s.observe, s.recoverPanics)
+	app.Use(s.requestID, s.observe, s.recoverPanics, s.timeout)
+	return app
+}
+
+// register adds every route of routes() to app.
+func (s *server) register(app *fiber.App) {
 	s.routePaths = map[string]bool{}
 	for _, r := range s.routes() {
 		s.routePaths[r.path] = true
-		handlers := []fiber.Handler{r.handler}
-		if !r.access.public {
-			handlers = []fiber.Handler{s.authenticate, s.authorize(r.access.roles), r.handler}
-		}
-		app.Add(r.method, r.path, handlers...)
+		app.Add(r.method, r.path, s.handler(r))
 	}
-	return app
+	if s.pages != nil {
+		s.pages.Register(app)
+		for _, p := range s.pages.Paths() {
+			s.routePaths[p] = true
+		}
+	}
+}
+
+// apiPath reports whether a path is the API's (its routes and the
+// operations routes), whose errors are JSON; any other is a page's.
+func apiPath(p string) bool {
+	switch p {
+	case "/api", "/healthz", "/readyz", "/metrics", "/openapi.json":
+		return true
+	}
+	return strings.HasPrefix(p, "/api/")
 }

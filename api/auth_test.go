@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/auth"
 )
 
 func signClaims(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
@@ -32,7 +33,7 @@ func (h *harness) claimsFor(u *marksmith.User, mod func(jwt.MapClaims)) jwt.MapC
 	now := h.clock.Now()
 	c := jwt.MapClaims{
 		"sub": strconv.FormatInt(u.ID, 10), "role": string(u.Role),
-		"iss": DefaultIssuer, "aud": DefaultAudience,
+		"iss": testIssuer, "aud": testAudience,
 		"exp": now.Add(10 * time.Minute).Unix(), "nbf": now.Unix(), "iat": now.Unix(), "jti": "test-jti",
 	}
 	if mod != nil {
@@ -109,7 +110,7 @@ func TestEdDSAConfusion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, func(c *Config, _ *Deps) { c.JWTSecret, c.JWTKey = nil, priv })
+	h := newHarness(t, func(c *harnessConfig) { c.jwtKey = priv })
 	tests := []struct {
 		name  string
 		token string
@@ -158,23 +159,23 @@ func TestAuthorizationHeaderForms(t *testing.T) {
 
 func TestLoginIssuesWorkingTokens(t *testing.T) {
 	h := newHarness(t)
-	raw := h.do(request{method: "POST", path: "/api/v1/auth/login", body: jsonBody(t, loginRequest{Email: "admin@example.edu", Password: testPassword})})
+	raw := h.loginStatus("admin@example.edu", testPassword)
 	if raw.header.Get("Cache-Control") != "no-store" || raw.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("token response headers: Cache-Control %q, X-Content-Type-Options %q", raw.header.Get("Cache-Control"), raw.header.Get("X-Content-Type-Options"))
 	}
 	tr := h.login("  Instructor@Example.edu ", testPassword)
-	if tr.TokenType != "Bearer" || tr.ExpiresIn != 900 || tr.User == nil || tr.User.ID != h.instructor.ID {
+	if tr.TokenType != "Bearer" || tr.ExpiresIn != 900 || tr.User == nil || tr.User.ID != h.instructor.ID || tr.MustChangePassword {
 		t.Fatalf("login response %+v", tr)
 	}
 	if want := h.clock.Now().Add(7 * 24 * time.Hour); !tr.RefreshExpiresAt.Equal(want) {
 		t.Errorf("refresh expires %v, want %v", tr.RefreshExpiresAt, want)
 	}
-	claims, err := h.srv.jwt.Verify(tr.AccessToken)
+	claims, err := h.jwt.Verify(tr.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if claims.Subject != strconv.FormatInt(h.instructor.ID, 10) || claims.Role != marksmith.RoleInstructor ||
-		claims.Issuer != DefaultIssuer || claims.Audience[0] != DefaultAudience || claims.ID == "" ||
+		claims.Issuer != testIssuer || claims.Audience[0] != testAudience || claims.ID == "" ||
 		claims.NotBefore == nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) != 15*time.Minute {
 		t.Errorf("claims %+v", claims)
 	}
@@ -188,10 +189,12 @@ func TestLoginIssuesWorkingTokens(t *testing.T) {
 		t.Errorf("me leaks the password hash: %s", resp.body)
 	}
 	// The refresh token is stored only as its hash.
-	for _, rt := range h.tokens.family(h.tokens.byID[1].Family) {
-		if rt.Hash == tr.RefreshToken || len(rt.Hash) != 64 {
-			t.Errorf("stored refresh token hash %q", rt.Hash)
-		}
+	stored, err := h.store.FindRefreshTokenByHash(t.Context(), auth.HashToken(tr.RefreshToken))
+	if err != nil {
+		t.Fatalf("the refresh token is not stored under its hash: %v", err)
+	}
+	if stored.Hash == tr.RefreshToken || len(stored.Hash) != 64 || stored.UserID != h.instructor.ID {
+		t.Errorf("stored refresh token %+v", stored)
 	}
 	// The access token stops working after its TTL (plus leeway).
 	h.clock.Advance(15*time.Minute + 10*time.Second)
@@ -203,7 +206,7 @@ func TestLoginIssuesWorkingTokens(t *testing.T) {
 func TestLoginFailures(t *testing.T) {
 	h := newHarness(t)
 	disabled := h.seedUser("gone@example.edu", marksmith.RoleStudent, testPassword)
-	if _, err := h.users.UpdateUser(t.Context(), disabled.ID, marksmith.UserUpdate{Disabled: ptr(true)}); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), disabled.ID, marksmith.UserUpdate{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -236,6 +239,10 @@ func TestLoginFailures(t *testing.T) {
 			unknownMsg = e.Message
 		case "wrong password":
 			wrongMsg = e.Message
+		case "missing password":
+			if f := resp.fields(t); strings.Join(f, ",") != "password" {
+				t.Errorf("missing password: fields %v", f)
+			}
 		}
 	}
 	if unknownMsg != wrongMsg {
@@ -247,59 +254,66 @@ func TestLoginFailures(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // TestLoginRateLimit locks an account after five failures, while sixty
-// classmates behind the same address log in fine.
+// classmates behind the same address log in fine. The counts live in the
+// database: a second server instance over it sees the same lock.
 func TestLoginRateLimit(t *testing.T) {
 	h := newHarness(t)
-	login := func(email, pw string) response {
-		return h.do(request{method: "POST", path: "/api/v1/auth/login", body: jsonBody(t, loginRequest{Email: email, Password: pw})})
-	}
+	twin := h.twin()
+	login := func(h *harness, email, pw string) response { return h.loginStatus(email, pw) }
 	for i := range 5 {
-		if resp := login("student@example.edu", "wrong password"); resp.status != 401 {
+		// The failures are spread over both instances.
+		inst := h
+		if i%2 == 1 {
+			inst = twin
+		}
+		if resp := login(inst, "student@example.edu", "wrong password"); resp.status != 401 {
 			t.Fatalf("failure %d: status %d", i+1, resp.status)
 		}
 	}
-	resp := login("student@example.edu", testPassword)
-	if resp.status != http.StatusTooManyRequests {
-		t.Fatalf("sixth attempt: status %d, want 429", resp.status)
-	}
-	if e := resp.err(t); e.Code != marksmith.ERATELIMIT {
-		t.Errorf("code %q", e.Code)
-	}
-	if ra, err := strconv.Atoi(resp.header.Get("Retry-After")); err != nil || ra != 900 {
-		t.Errorf("Retry-After = %q, want 900", resp.header.Get("Retry-After"))
+	for name, inst := range map[string]*harness{"first instance": h, "second instance": twin} {
+		resp := login(inst, "student@example.edu", testPassword)
+		if resp.status != http.StatusTooManyRequests {
+			t.Fatalf("%s, sixth attempt: status %d, want 429", name, resp.status)
+		}
+		if e := resp.err(t); e.Code != marksmith.ERATELIMIT {
+			t.Errorf("%s: code %q", name, e.Code)
+		}
+		if ra, err := strconv.Atoi(resp.header.Get("Retry-After")); err != nil || ra != 900 {
+			t.Errorf("%s: Retry-After = %q, want 900", name, resp.header.Get("Retry-After"))
+		}
 	}
 	// A classroom behind one NAT: sixty students log in within a minute.
 	for i := range 60 {
 		email := fmt.Sprintf("s%02d@example.edu", i)
 		h.seedUser(email, marksmith.RoleStudent, testPassword)
-		if resp := login(email, testPassword); resp.status != 200 {
+		if resp := login(h, email, testPassword); resp.status != 200 {
 			t.Fatalf("classmate %d: status %d: %s", i, resp.status, resp.body)
 		}
 		h.clock.Advance(time.Second)
 	}
-	// Still locked until the first failure leaves the window.
-	if resp := login("student@example.edu", testPassword); resp.status != 429 {
-		t.Errorf("after 60s: status %d, want 429", resp.status)
+	// Still locked until the first failure's window ends, and Retry-After
+	// counts down.
+	resp := login(twin, "student@example.edu", testPassword)
+	if ra, _ := strconv.Atoi(resp.header.Get("Retry-After")); resp.status != 429 || ra != 900-60 {
+		t.Errorf("after 60s: status %d Retry-After %q, want 429 and 840", resp.status, resp.header.Get("Retry-After"))
 	}
 	h.clock.Advance(15*time.Minute - 60*time.Second)
-	if resp := login("student@example.edu", testPassword); resp.status != 200 {
+	if resp := login(h, "student@example.edu", testPassword); resp.status != 200 {
 		t.Errorf("after the window: status %d, want 200: %s", resp.status, resp.body)
 	}
 	// A success clears the failures: four more do not lock.
 	for range 4 {
-		login("student@example.edu", "wrong password")
+		login(twin, "student@example.edu", "wrong password")
 	}
-	if resp := login("student@example.edu", testPassword); resp.status != 200 {
+	if resp := login(h, "student@example.edu", testPassword); resp.status != 200 {
 		t.Errorf("after four new failures: status %d, want 200", resp.status)
 	}
 	// Unknown emails are limited the same way.
 	for range 5 {
-		login("ghost@example.edu", "whatever1")
+		login(h, "ghost@example.edu", "whatever1")
 	}
-	if resp := login("ghost@example.edu", "whatever1"); resp.status != 429 {
+	if resp := login(twin, "ghost@example.edu", "whatever1"); resp.status != 429 {
 		t.Errorf("unknown email after 5 failures: status %d, want 429", resp.status)
 	}
 }
@@ -307,15 +321,15 @@ func TestLoginRateLimit(t *testing.T) {
 // TestLoginAddressLimit checks the per-address limit, with the address
 // taken from X-Forwarded-For behind a trusted proxy.
 func TestLoginAddressLimit(t *testing.T) {
-	h := newHarness(t, func(c *Config, _ *Deps) {
-		c.TrustProxy = true
-		c.Login.AddressAttempts = 3
-		c.Login.AddressWindow = time.Minute
+	h := newHarness(t, func(c *harnessConfig) {
+		c.http.TrustProxy = true
+		c.login.AddressAttempts = 3
+		c.login.AddressWindow = time.Minute
 	})
 	login := func(addr string) int {
 		return h.do(request{method: "POST", path: "/api/v1/auth/login",
 			header: map[string]string{"X-Forwarded-For": "203.0.113.9, " + addr},
-			body:   jsonBody(t, loginRequest{Email: "student@example.edu", Password: testPassword})}).status
+			body:   jsonBody(t, marksmith.LoginInput{Email: "student@example.edu", Password: testPassword})}).status
 	}
 	for i := range 3 {
 		if got := login("198.51.100.1"); got != 200 {
@@ -334,53 +348,86 @@ func TestLoginAddressLimit(t *testing.T) {
 	}
 }
 
+// tokenRow is a stored refresh token, as the tests read it.
+type tokenRow struct {
+	id         int64
+	used       bool
+	revoked    bool
+	replacedBy *int64
+}
+
+// family reads the stored refresh tokens of the family of a refresh
+// token, oldest first.
+func (h *harness) family(refreshToken string) []tokenRow {
+	h.t.Helper()
+	q := `SELECT id, used_at IS NOT NULL, revoked_at IS NOT NULL, replaced_by FROM refresh_tokens
+		WHERE family = (SELECT family FROM refresh_tokens WHERE hash = $1) ORDER BY id`
+	rows, err := h.db.SQLDB().QueryContext(h.t.Context(), q, auth.HashToken(refreshToken))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []tokenRow
+	for rows.Next() {
+		var r tokenRow
+		if err := rows.Scan(&r.id, &r.used, &r.revoked, &r.replacedBy); err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
+}
+
 // TestRefreshRotation rotates a refresh token, then replays the old one:
 // the replay is refused and the whole family, the new token included, is
 // revoked.
 func TestRefreshRotation(t *testing.T) {
 	h := newHarness(t)
-	refresh := func(tok string) response {
-		return h.do(request{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: tok})})
-	}
 	first := h.login("student@example.edu", testPassword)
 	h.clock.Advance(time.Minute)
-	resp := refresh(first.RefreshToken)
+	resp := h.refresh(first.RefreshToken)
 	if resp.status != 200 {
 		t.Fatalf("refresh: %d %s", resp.status, resp.body)
 	}
-	var second tokenResponse
+	var second marksmith.Session
 	resp.decode(t, &second)
-	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken {
-		t.Fatal("refresh returned the same tokens")
+	if second.RefreshToken == first.RefreshToken || second.AccessToken == first.AccessToken || second.User == nil || second.User.ID != h.student.ID {
+		t.Fatalf("refresh returned %+v", second)
+	}
+	if resp.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("refresh Cache-Control %q", resp.header.Get("Cache-Control"))
 	}
 	if me := h.do(request{method: "GET", path: "/api/v1/users/me", token: second.AccessToken}); me.status != 200 {
 		t.Fatalf("new access token: %d", me.status)
 	}
 	// The second token rotates once more, fine.
-	resp = refresh(second.RefreshToken)
+	resp = h.refresh(second.RefreshToken)
 	if resp.status != 200 {
 		t.Fatalf("second refresh: %d", resp.status)
 	}
-	var third tokenResponse
+	var third marksmith.Session
 	resp.decode(t, &third)
 
 	// Replaying the first (already rotated) token: refused, family revoked.
-	if resp := refresh(first.RefreshToken); resp.status != 401 {
+	if resp := h.refresh(first.RefreshToken); resp.status != 401 {
 		t.Fatalf("replayed token: status %d, want 401", resp.status)
 	}
-	if resp := refresh(third.RefreshToken); resp.status != 401 {
+	if resp := h.refresh(third.RefreshToken); resp.status != 401 {
 		t.Fatalf("newest token after reuse: status %d, want 401", resp.status)
 	}
-	fam := h.tokens.family(h.tokens.byID[1].Family)
+	fam := h.family(first.RefreshToken)
 	if len(fam) != 3 {
 		t.Fatalf("family has %d tokens, want 3", len(fam))
 	}
 	for _, rt := range fam {
-		if rt.RevokedAt == nil {
-			t.Errorf("token %d not revoked after reuse", rt.ID)
+		if !rt.revoked {
+			t.Errorf("token %d not revoked after reuse", rt.id)
 		}
 	}
-	if fam[0].ReplacedBy == nil || *fam[0].ReplacedBy != fam[1].ID || fam[0].UsedAt == nil {
+	if fam[0].replacedBy == nil || *fam[0].replacedBy != fam[1].id || !fam[0].used {
 		t.Errorf("first token not marked rotated: %+v", fam[0])
 	}
 	if !strings.Contains(h.logs.String(), "refresh token reused") {
@@ -388,17 +435,14 @@ func TestRefreshRotation(t *testing.T) {
 	}
 	// Another session of the same user is untouched.
 	other := h.login("student@example.edu", testPassword)
-	if resp := refresh(other.RefreshToken); resp.status != 200 {
+	if resp := h.refresh(other.RefreshToken); resp.status != 200 {
 		t.Errorf("other session: %d", resp.status)
 	}
 }
 
 func TestRefreshRejects(t *testing.T) {
 	h := newHarness(t)
-	refresh := func(tok string) response {
-		return h.do(request{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: tok})})
-	}
-	if resp := refresh("made-up-token"); resp.status != 401 {
+	if resp := h.refresh("made-up-token"); resp.status != 401 {
 		t.Errorf("unknown token: %d", resp.status)
 	}
 	if resp := h.do(request{method: "POST", path: "/api/v1/auth/refresh", body: []byte(`{}`)}); resp.status != 422 {
@@ -406,15 +450,15 @@ func TestRefreshRejects(t *testing.T) {
 	}
 	expiring := h.login("student@example.edu", testPassword)
 	h.clock.Advance(7*24*time.Hour + time.Second)
-	if resp := refresh(expiring.RefreshToken); resp.status != 401 {
+	if resp := h.refresh(expiring.RefreshToken); resp.status != 401 {
 		t.Errorf("expired refresh token: %d", resp.status)
 	}
 	// A disabled user cannot refresh.
 	tr := h.login("instructor@example.edu", testPassword)
-	if _, err := h.users.UpdateUser(t.Context(), h.instructor.ID, marksmith.UserUpdate{Disabled: ptr(true)}); err != nil {
+	if _, err := h.store.UpdateUser(t.Context(), h.instructor.ID, marksmith.UserUpdate{Disabled: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if resp := refresh(tr.RefreshToken); resp.status != 401 {
+	if resp := h.refresh(tr.RefreshToken); resp.status != 401 {
 		t.Errorf("disabled user: %d", resp.status)
 	}
 }
@@ -422,19 +466,42 @@ func TestRefreshRejects(t *testing.T) {
 func TestLogout(t *testing.T) {
 	h := newHarness(t)
 	tr := h.login("student@example.edu", testPassword)
-	resp := h.do(request{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: tr.RefreshToken})})
-	var rotated tokenResponse
-	resp.decode(t, &rotated)
+	var rotated marksmith.Session
+	h.refresh(tr.RefreshToken).decode(t, &rotated)
 	if resp := h.do(request{method: "POST", path: "/api/v1/auth/logout", body: jsonBody(t, refreshRequest{RefreshToken: rotated.RefreshToken})}); resp.status != 204 {
 		t.Fatalf("logout: %d", resp.status)
 	}
-	if resp := h.do(request{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: rotated.RefreshToken})}); resp.status != 401 {
+	if resp := h.refresh(rotated.RefreshToken); resp.status != 401 {
 		t.Errorf("refresh after logout: %d", resp.status)
 	}
 	// Logging out with an unknown token tells nothing.
 	if resp := h.do(request{method: "POST", path: "/api/v1/auth/logout", body: jsonBody(t, refreshRequest{RefreshToken: "unknown"})}); resp.status != 204 {
 		t.Errorf("logout unknown token: %d", resp.status)
 	}
+	if resp := h.do(request{method: "POST", path: "/api/v1/auth/logout", body: []byte(`{}`)}); resp.status != 422 {
+		t.Errorf("logout without a token: %d", resp.status)
+	}
+}
+
+// TestLogoutAll signs a user out everywhere: every session's refresh
+// token is revoked, another user's is not.
+func TestLogoutAll(t *testing.T) {
+	h := newHarness(t)
+	laptop := h.login("student@example.edu", testPassword)
+	phone := h.login("student@example.edu", testPassword)
+	other := h.login("instructor@example.edu", testPassword)
+	h.call("POST", "/api/v1/auth/logout-all", "", nil, 401, nil)
+	h.call("POST", "/api/v1/auth/logout-all", phone.AccessToken, nil, 204, nil)
+	for name, tok := range map[string]string{"laptop": laptop.RefreshToken, "phone": phone.RefreshToken} {
+		if resp := h.refresh(tok); resp.status != 401 {
+			t.Errorf("%s session after logout-all: %d, want 401", name, resp.status)
+		}
+	}
+	if resp := h.refresh(other.RefreshToken); resp.status != 200 {
+		t.Errorf("another user's session: %d, want 200", resp.status)
+	}
+	// A new login works.
+	h.login("student@example.edu", testPassword)
 }
 
 // TestConcurrentRefresh presents one refresh token from many requests at
@@ -469,9 +536,9 @@ func TestConcurrentRefresh(t *testing.T) {
 	if counts[200] != 1 || counts[401] != n-1 {
 		t.Errorf("statuses %v, want one 200 and %d 401", counts, n-1)
 	}
-	for _, rt := range h.tokens.family(h.tokens.byID[1].Family) {
-		if rt.RevokedAt == nil {
-			t.Errorf("token %d survived a replay race", rt.ID)
+	for _, rt := range h.family(tr.RefreshToken) {
+		if !rt.revoked {
+			t.Errorf("token %d survived a replay race", rt.id)
 		}
 	}
 }

@@ -3,45 +3,30 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/marksmith/marksmith"
 )
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503 that
+// gives none of its own (the database is down, the schema stale).
+const retryAfterUnavailable = 5
+
 // EMETHOD is the code for a route that exists with other methods only. It
 // is the API's own: the domain never produces it.
 const EMETHOD = "method_not_allowed"
 
-// errorStatus is the one table from error code to HTTP status.
+// errorStatus is the HTTP status of an error code: the domain's table,
+// and the API's own code.
 func errorStatus(code string) int {
-	switch code {
-	case marksmith.EINVALID:
-		return http.StatusBadRequest
-	case marksmith.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case marksmith.EFORBIDDEN:
-		return http.StatusForbidden
-	case marksmith.ENOTFOUND:
-		return http.StatusNotFound
-	case EMETHOD:
+	if code == EMETHOD {
 		return http.StatusMethodNotAllowed
-	case marksmith.ECONFLICT:
-		return http.StatusConflict
-	case marksmith.EGONE:
-		return http.StatusGone
-	case marksmith.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case marksmith.EUNPROCESSABLE:
-		return http.StatusUnprocessableEntity
-	case marksmith.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case marksmith.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
 	}
+	return marksmith.HTTPStatus(code)
 }
 
 // fiberErrorCode maps the errors Fiber itself raises (no route, body too
@@ -88,12 +73,18 @@ func (s *server) writeError(c *fiber.Ctx, err error) {
 	switch {
 	case errors.As(err, &me):
 		body = errorBody{Code: me.Code, Message: me.Message, Details: me.Details}
+		if me.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(me.RetryAfter.Seconds()))))
+		}
 	case errors.As(err, &fe):
 		body.Code, body.Message = fiberErrorCode(fe.Code)
 	default:
 		body.Code, body.Message = marksmith.EINTERNAL, marksmith.ErrorMessage(err)
 	}
 	status := errorStatus(body.Code)
+	if body.Code == marksmith.EUNAVAILABLE && c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterUnavailable))
+	}
 	if body.Code == marksmith.EINTERNAL {
 		body = errorBody{Code: marksmith.EINTERNAL, Message: "Internal error."}
 		s.log.LogAttrs(c.UserContext(), slog.LevelError, "internal error",
@@ -111,13 +102,24 @@ func (s *server) writeError(c *fiber.Ctx, err error) {
 }
 
 // handleError is Fiber's error handler: it sees the errors raised outside
-// the middleware chain (a body over the limit, a malformed request line).
+// the middleware chain, while the request is read (a body over the limit,
+// headers over the limit, a malformed request). Only a body over the limit
+// comes after the request line and headers were read; for any other the
+// path is not known (Fiber reports "/", the home page's), so the answer is
+// the API's, in the error shape with the API's headers, whatever the
+// client asked for.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	if requestIDOf(c) == "" {
-		id := newRequestID()
+		id := s.ids.next()
 		c.Locals(keyRequestID, id)
 		c.Set(HeaderRequestID, id)
 	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == fiber.StatusRequestEntityTooLarge {
+		s.fail(c, err)
+		return nil
+	}
+	apiHeaders(&c.Response().Header)
 	s.writeError(c, err)
 	return nil
 }

@@ -7,50 +7,31 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/marksmith/marksmith"
-	"github.com/marksmith/marksmith/exams"
 )
-
-// examHandler is a handler of an exam route: it gets the caller's account.
-type examHandler func(c *fiber.Ctx, actor *marksmith.User) error
-
-// withActor loads the caller's account for the exams service, which checks
-// object-level access (an instructor's own exams, a student's own attempt)
-// with it. A server built without an exams service answers 503.
-func (s *server) withActor(h examHandler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if s.exams == nil {
-			return marksmith.Errorf(marksmith.EUNAVAILABLE, "Online exams are not configured on this server.")
-		}
-		p, err := caller(c)
-		if err != nil {
-			return err
-		}
-		u, err := s.users.FindUserByID(c.UserContext(), p.ID)
-		if marksmith.ErrorCode(err) == marksmith.ENOTFOUND {
-			return marksmith.Errorf(marksmith.EUNAUTHORIZED, "The account of this token no longer exists.")
-		} else if err != nil {
-			return fmt.Errorf("find user %d: %w", p.ID, err)
-		}
-		if u.Disabled {
-			return marksmith.Errorf(marksmith.EFORBIDDEN, "This account is disabled.")
-		}
-		if u.Role != p.Role {
-			// The role changed since the token was issued; the route was
-			// authorised on the token's role, so ask for a fresh token.
-			return marksmith.Errorf(marksmith.EUNAUTHORIZED, "Your role changed; log in again.")
-		}
-		return h(c, u)
-	}
-}
 
 // pathID reads a positive integer path parameter.
 func pathID(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id < 1 {
 		return 0, &marksmith.Error{Code: marksmith.EINVALID, Message: "Invalid path parameter.",
-			Details: []fieldError{{Field: name, Message: "must be a whole number, 1 or more"}}}
+			Details: []marksmith.FieldError{{Field: name, Message: "must be a whole number from 1 to 9223372036854775807"}}}
 	}
 	return id, nil
+}
+
+// examRoute is a handler of a route on one exam (or one attempt): it gets
+// the caller and the {id} path parameter.
+type examRoute func(c *fiber.Ctx, actor *marksmith.User, id int64) error
+
+// withID reads the {id} path parameter for h.
+func withID(h examRoute) handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		return h(c, actor, id)
+	}
 }
 
 type listExamsResponse struct {
@@ -65,73 +46,65 @@ type rosterRequest struct {
 }
 
 type rosterResponse struct {
-	Students []*marksmith.User `json:"students"`
+	Students []*marksmith.RosterEntry `json:"students"`
 }
 
 // handleCreateExam creates a draft exam from questions of the bank.
-func (s *server) handleCreateExam() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		var in exams.ExamInput
+func (s *server) handleCreateExam() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
+		var in marksmith.ExamInput
 		if err := decode(c, &in); err != nil {
 			return err
 		}
 		e, err := s.exams.CreateExam(c.UserContext(), actor, in)
 		if err != nil {
-			return fmt.Errorf("create exam: %w", err)
+			return err
 		}
 		c.Location(fmt.Sprintf("/api/v1/exams/%d", e.ID))
 		return encode(c, fiber.StatusCreated, e)
-	})
+	}
 }
 
 // handleListExams lists the caller's exams (an admin's: all), newest
 // first, paginated.
-func (s *server) handleListExams() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
+func (s *server) handleListExams() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
 		pg, err := parsePage(c)
 		if err != nil {
 			return err
 		}
-		es, total, err := s.exams.ListExams(c.UserContext(), actor, pg.Offset, pg.Limit)
+		es, total, err := s.exams.FindExams(c.UserContext(), actor, pg.Offset, pg.Limit)
 		if err != nil {
-			return fmt.Errorf("list exams: %w", err)
+			return err
 		}
 		if es == nil {
 			es = []*marksmith.Exam{}
 		}
 		return encode(c, fiber.StatusOK, listExamsResponse{Exams: es, Total: total, Offset: pg.Offset, Limit: pg.Limit})
-	})
+	}
 }
 
 // handleGetExam returns one exam of the caller's.
-func (s *server) handleGetExam() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
+func (s *server) handleGetExam() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		e, err := s.exams.FindExam(c.UserContext(), actor, id)
 		if err != nil {
 			return err
-		}
-		e, err := s.exams.GetExam(c.UserContext(), actor, id)
-		if err != nil {
-			return fmt.Errorf("get exam %d: %w", id, err)
 		}
 		return encode(c, fiber.StatusOK, e)
 	})
 }
 
 // handleUpdateExam rewrites a draft exam; a published one is 409.
-func (s *server) handleUpdateExam() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		var in exams.ExamInput
+func (s *server) handleUpdateExam() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		var in marksmith.ExamInput
 		if err := decode(c, &in); err != nil {
 			return err
 		}
 		e, err := s.exams.UpdateExam(c.UserContext(), actor, id, in)
 		if err != nil {
-			return fmt.Errorf("update exam %d: %w", id, err)
+			return err
 		}
 		return encode(c, fiber.StatusOK, e)
 	})
@@ -139,72 +112,166 @@ func (s *server) handleUpdateExam() fiber.Handler {
 
 // handleDeleteExam deletes a draft exam with its roster; a published one
 // is 409 (its papers and attempts are records).
-func (s *server) handleDeleteExam() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
+func (s *server) handleDeleteExam() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
 		if err := s.exams.DeleteExam(c.UserContext(), actor, id); err != nil {
-			return fmt.Errorf("delete exam %d: %w", id, err)
+			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 }
 
+// decodeStudents reads a body listing students by email or student key.
+func decodeStudents(c *fiber.Ctx) ([]string, error) {
+	var req rosterRequest
+	if err := decode(c, &req); err != nil {
+		return nil, err
+	}
+	if req.Students == nil {
+		return nil, (marksmith.Problems{{Field: "students", Message: "is required (an array of emails or student keys)"}}).Err("roster")
+	}
+	return req.Students, nil
+}
+
 // handleSetRoster replaces a draft exam's roster with students named by
 // email or student key; the result lists each entry's outcome.
-func (s *server) handleSetRoster() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
+func (s *server) handleSetRoster() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		students, err := decodeStudents(c)
 		if err != nil {
 			return err
 		}
-		var req rosterRequest
-		if err := decode(c, &req); err != nil {
-			return err
-		}
-		if req.Students == nil {
-			return validationErrors{{Field: "students", Message: "is required (an array of emails or student keys)"}}.err("roster")
-		}
-		res, err := s.exams.SetRoster(c.UserContext(), actor, id, req.Students)
+		res, err := s.exams.SetRoster(c.UserContext(), actor, id, students)
 		if err != nil {
-			return fmt.Errorf("set roster of exam %d: %w", id, err)
+			return err
 		}
 		return encode(c, fiber.StatusOK, res)
 	})
 }
 
-// handleGetRoster lists an exam's students.
-func (s *server) handleGetRoster() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
+// handleGetRoster lists an exam's students with their accommodations.
+func (s *server) handleGetRoster() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		entries, err := s.exams.FindRoster(c.UserContext(), actor, id)
 		if err != nil {
 			return err
 		}
-		us, err := s.exams.Roster(c.UserContext(), actor, id)
-		if err != nil {
-			return fmt.Errorf("roster of exam %d: %w", id, err)
-		}
-		if us == nil {
-			us = []*marksmith.User{}
-		}
-		return encode(c, fiber.StatusOK, rosterResponse{Students: us})
+		return encode(c, fiber.StatusOK, rosterResponse{Students: entries})
 	})
 }
 
 // handlePublish generates and stores every student's paper and opens the
 // exam to its roster in its window.
-func (s *server) handlePublish() fiber.Handler {
-	return s.withActor(func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := pathID(c, "id")
+func (s *server) handlePublish() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		rep, err := s.exams.Publish(c.UserContext(), actor, id)
 		if err != nil {
 			return err
 		}
-		rep, err := s.exams.Publish(c.UserContext(), actor, id)
+		return encode(c, fiber.StatusOK, rep)
+	})
+}
+
+// handleUnpublish returns an exam nobody has started to draft.
+func (s *server) handleUnpublish() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		e, err := s.exams.Unpublish(c.UserContext(), actor, id)
 		if err != nil {
-			return fmt.Errorf("publish exam %d: %w", id, err)
+			return err
+		}
+		return encode(c, fiber.StatusOK, e)
+	})
+}
+
+// handleAddStudents adds students to an exam's roster; on a published
+// exam their papers are drawn at once.
+func (s *server) handleAddStudents() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		students, err := decodeStudents(c)
+		if err != nil {
+			return err
+		}
+		res, err := s.exams.AddStudents(c.UserContext(), actor, id, students)
+		if err != nil {
+			return err
+		}
+		return encode(c, fiber.StatusOK, res)
+	})
+}
+
+// handleRemoveStudent removes a student who has not started.
+func (s *server) handleRemoveStudent() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		user, err := pathID(c, "user")
+		if err != nil {
+			return err
+		}
+		if err := s.exams.RemoveStudent(c.UserContext(), actor, id, user); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}
+
+// handleAccommodation sets one student's extra time or later deadline.
+func (s *server) handleAccommodation() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		user, err := pathID(c, "user")
+		if err != nil {
+			return err
+		}
+		var in marksmith.Accommodation
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		entry, err := s.exams.SetAccommodation(c.UserContext(), actor, id, user, in)
+		if err != nil {
+			return err
+		}
+		return encode(c, fiber.StatusOK, entry)
+	})
+}
+
+// handleCloseAttempts closes listed open attempts, or all of them (ending
+// the exam), graded with what was saved.
+func (s *server) handleCloseAttempts() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		var in marksmith.CloseInput
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		rep, err := s.exams.CloseAttempts(c.UserContext(), actor, id, in)
+		if err != nil {
+			return err
 		}
 		return encode(c, fiber.StatusOK, rep)
+	})
+}
+
+// handleReopen reopens a finished attempt for a while, with a reason.
+func (s *server) handleReopen() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		var in marksmith.ReopenInput
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+		a, err := s.exams.ReopenAttempt(c.UserContext(), actor, id, in)
+		if err != nil {
+			return err
+		}
+		return encode(c, fiber.StatusOK, a)
+	})
+}
+
+// handleMonitor reports who has not started, who is working and who has
+// finished.
+func (s *server) handleMonitor() handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		m, err := s.exams.Monitor(c.UserContext(), actor, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return encode(c, fiber.StatusOK, m)
 	})
 }

@@ -28,16 +28,16 @@ type statusResponse struct {
 
 // handleHealthz reports that the process is alive. It checks nothing else,
 // so a slow database never gets a healthy instance restarted.
-func (s *server) handleHealthz() fiber.Handler {
-	return func(c *fiber.Ctx) error {
+func (s *server) handleHealthz() handlerFunc {
+	return func(c *fiber.Ctx, _ *marksmith.User) error {
 		return encode(c, fiber.StatusOK, statusResponse{Status: "ok"})
 	}
 }
 
 // handleReadyz reports whether the instance can serve: the database is
 // reachable and its schema current (Deps.Ready).
-func (s *server) handleReadyz() fiber.Handler {
-	return func(c *fiber.Ctx) error {
+func (s *server) handleReadyz() handlerFunc {
+	return func(c *fiber.Ctx, _ *marksmith.User) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
@@ -50,17 +50,17 @@ func (s *server) handleReadyz() fiber.Handler {
 }
 
 // handleMetrics serves the Prometheus metrics of Deps.Metrics.
-func (s *server) handleMetrics() fiber.Handler {
+func (s *server) handleMetrics() handlerFunc {
 	h := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	return func(c *fiber.Ctx) error {
+	return func(c *fiber.Ctx, _ *marksmith.User) error {
 		h(c.Context())
 		return nil
 	}
 }
 
 // handleOpenAPI serves the OpenAPI document.
-func (s *server) handleOpenAPI() fiber.Handler {
-	return func(c *fiber.Ctx) error {
+func (s *server) handleOpenAPI() handlerFunc {
+	return func(c *fiber.Ctx, _ *marksmith.User) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 		return c.Status(fiber.StatusOK).Send(openAPIDocument)
 	}

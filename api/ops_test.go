@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +19,23 @@ import (
 )
 
 // brokenUsers fails in the two ways a service can: FindUsers panics and
-// FindUserByID returns an internal error, whose text must never reach a
-// client.
+// Me returns an internal error, whose text must never reach a client.
 type brokenUsers struct {
-	marksmith.UserStore
+	marksmith.UserService
 }
 
 const secretDetail = "pq: password authentication failed for user marksmith at 10.0.0.7"
 
-func (brokenUsers) FindUsers(context.Context, marksmith.UserFilter) ([]*marksmith.User, int, error) {
+func (brokenUsers) FindUsers(context.Context, *marksmith.User, marksmith.UserFilter) ([]*marksmith.User, int, error) {
 	panic("index out of range in " + secretDetail)
 }
 
-func (brokenUsers) FindUserByID(context.Context, int64) (*marksmith.User, error) {
+func (brokenUsers) Me(context.Context, *marksmith.User) (*marksmith.User, error) {
 	return nil, fmt.Errorf("find user: %w", errors.New(secretDetail))
 }
 
 func TestInternalErrorsAreHidden(t *testing.T) {
-	h := newHarness(t, func(_ *Config, d *Deps) { d.Users = brokenUsers{d.Users} })
+	h := newHarness(t, func(c *harnessConfig) { c.wrap = func(d *Deps) { d.Users = brokenUsers{d.Users} } })
 	tests := []struct {
 		name, path string
 		logged     string
@@ -77,7 +78,7 @@ func TestInternalErrorsAreHidden(t *testing.T) {
 }
 
 func TestErrorShapeForFrameworkErrors(t *testing.T) {
-	h := newHarness(t, func(c *Config, _ *Deps) { c.BodyLimit = 1024 })
+	h := newHarness(t, func(c *harnessConfig) { c.http.BodyLimit = 1024 })
 	h.serve()
 	big := `{"email":"a@example.edu","password":"` + strings.Repeat("x", 2000) + `"}`
 	tests := []struct {
@@ -88,6 +89,7 @@ func TestErrorShapeForFrameworkErrors(t *testing.T) {
 	}{
 		{"unknown route", request{method: "GET", path: "/api/v1/nothing", undocumented: true}, 404, marksmith.ENOTFOUND},
 		{"wrong method", request{method: "DELETE", path: "/api/v1/users", undocumented: true}, 405, EMETHOD},
+		{"unknown method", request{method: "PURGE", path: "/healthz", undocumented: true}, 405, EMETHOD},
 		{"body over the limit", request{method: "POST", path: "/api/v1/auth/login", body: []byte(big)}, 413, marksmith.ETOOLARGE},
 		{"body at the limit", request{method: "POST", path: "/api/v1/auth/login", body: []byte(big[:1000] + `"}`)}, 401, marksmith.EUNAUTHORIZED},
 		{"headers over the limit", request{method: "GET", path: "/healthz", header: map[string]string{"X-Padding": strings.Repeat("p", 9000)}}, 413, marksmith.ETOOLARGE},
@@ -100,6 +102,31 @@ func TestErrorShapeForFrameworkErrors(t *testing.T) {
 		}
 		if e := resp.err(t); e.Code != tt.code {
 			t.Errorf("%s: code %q, want %q", tt.name, e.Code, tt.code)
+		}
+	}
+}
+
+// TestSecurityHeaders checks the headers of every API response: a JSON
+// API is never a page to sniff, render, frame or follow links from.
+func TestSecurityHeaders(t *testing.T) {
+	h := newHarness(t)
+	for _, r := range []request{
+		{method: "GET", path: "/healthz"},
+		{method: "GET", path: "/api/v1/users/me", token: h.tokenFor(h.student)},
+		{method: "GET", path: "/api/v1/users/me"},
+		{method: "GET", path: "/api/v1/users", token: h.tokenFor(h.student)},
+		{method: "POST", path: "/api/v1/auth/login", body: []byte(`{"email":`)},
+	} {
+		resp := h.do(r)
+		for k, want := range map[string]string{
+			"X-Content-Type-Options":  "nosniff",
+			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+			"X-Frame-Options":         "DENY",
+			"Referrer-Policy":         "no-referrer",
+		} {
+			if got := resp.header.Get(k); got != want {
+				t.Errorf("%s %s (%d): %s %q, want %q", r.method, r.path, resp.status, k, got, want)
+			}
 		}
 	}
 }
@@ -155,8 +182,8 @@ func TestRequestID(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	var ready error
-	h := newHarness(t, func(_ *Config, d *Deps) {
-		d.Ready = func(context.Context) error { return ready }
+	h := newHarness(t, func(c *harnessConfig) {
+		c.ready = func(context.Context) error { return ready }
 	})
 	if resp := h.do(request{method: "GET", path: "/readyz"}); resp.status != 200 {
 		t.Errorf("ready: %d", resp.status)
@@ -165,6 +192,9 @@ func TestReadyz(t *testing.T) {
 	resp := h.do(request{method: "GET", path: "/readyz"})
 	if resp.status != 503 || resp.err(t).Code != marksmith.EUNAVAILABLE || strings.Contains(string(resp.body), "version 3") {
 		t.Errorf("not ready: %d %s", resp.status, resp.body)
+	}
+	if ra := resp.header.Get("Retry-After"); ra != "5" {
+		t.Errorf("not ready: Retry-After %q, want 5", ra)
 	}
 	if !strings.Contains(h.logs.String(), "schema at version 3") {
 		t.Error("readiness failure not logged")
@@ -198,8 +228,7 @@ func TestMetrics(t *testing.T) {
 		t.Error("metrics are labelled with raw paths")
 	}
 	// A second app on the same registry shares the series instead of failing.
-	if _, err := newServer(Config{JWTSecret: testSecret, PasswordParams: cheapParams()},
-		Deps{Users: h.users, Tokens: h.tokens, Templates: h.templates, Metrics: h.registry}); err != nil {
+	if _, err := newServer(Config{}, Deps{Auth: h.auth, Users: h.users, Templates: h.tmpl, Exams: h.exams, Metrics: h.registry}); err != nil {
 		t.Errorf("second server on one registry: %v", err)
 	}
 }
@@ -218,25 +247,43 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		ok   bool
 	}{
-		{"secret", Config{JWTSecret: testSecret}, true},
-		{"no secret", Config{}, false},
-		{"short secret", Config{JWTSecret: []byte("short")}, false},
-		{"bad key", Config{JWTKey: []byte("short")}, false},
-		{"negative timeout", Config{JWTSecret: testSecret, ReadTimeout: -time.Second}, false},
-		{"refresh shorter than access", Config{JWTSecret: testSecret, AccessTTL: time.Hour, RefreshTTL: time.Minute}, false},
-		{"negative limit", Config{JWTSecret: testSecret, BodyLimit: -1}, false},
+		{"defaults", Config{}, true},
+		{"set", Config{BodyLimit: 1 << 20, ReadTimeout: time.Second, RequestTimeout: time.Minute, TrustProxy: true}, true},
+		{"negative read timeout", Config{ReadTimeout: -time.Second}, false},
+		{"negative request timeout", Config{RequestTimeout: -time.Second}, false},
+		{"negative body limit", Config{BodyLimit: -1}, false},
 	}
 	for _, tt := range tests {
 		if err := tt.cfg.Validate(); (err == nil) != tt.ok {
 			t.Errorf("%s: Validate() = %v, want ok=%v", tt.name, err, tt.ok)
 		}
 	}
+	h := newHarness(t, func(c *harnessConfig) { c.noSeed = true })
+	full := Deps{Auth: h.auth, Users: h.users, Templates: h.tmpl, Exams: h.exams}
+	for name, deps := range map[string]Deps{
+		"no auth":      {Users: full.Users, Templates: full.Templates, Exams: full.Exams},
+		"no users":     {Auth: full.Auth, Templates: full.Templates, Exams: full.Exams},
+		"no templates": {Auth: full.Auth, Users: full.Users, Exams: full.Exams},
+		"no exams":     {Auth: full.Auth, Users: full.Users, Templates: full.Templates},
+	} {
+		if _, err := newServer(Config{}, deps); err == nil {
+			t.Errorf("%s: newServer accepted it", name)
+		}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "negative") {
+				t.Errorf("New with a negative timeout: panic %v, want one naming it", r)
+			}
+		}()
+		New(Config{ReadTimeout: -time.Second}, full)
+	}()
 	defer func() {
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "JWT secret") {
-			t.Errorf("New with no secret: panic %v, want one naming the JWT secret", r)
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Exams") {
+			t.Errorf("New without the exam service: panic %v, want one naming it", r)
 		}
 	}()
-	New(Config{}, Deps{Users: newFakeUsers(time.Now), Tokens: newFakeTokens(), Templates: newFakeTemplates()})
+	New(Config{}, Deps{Auth: full.Auth, Users: full.Users, Templates: full.Templates})
 }
 
 // TestServeShutsDownGracefully serves on a loopback port, holds a request
@@ -292,5 +339,122 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+// tcpProxy forwards connections to a server until it is cut, as a network
+// between the API and its database might.
+type tcpProxy struct {
+	addr, upstream string
+	mu             sync.Mutex
+	ln             net.Listener
+	conns          []net.Conn
+}
+
+func newTCPProxy(t *testing.T, upstream string) *tcpProxy {
+	t.Helper()
+	p := &tcpProxy{upstream: upstream}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+// serve accepts and forwards connections on ln.
+func (p *tcpProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(u, c); u.Close() }()
+			go func() { _, _ = io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+// cut closes every connection and refuses new ones.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// restore accepts connections again, on the same address.
+func (p *tcpProxy) restore(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.serve(ln)
+}
+
+// TestDatabaseOutage cuts the API off its Postgres: every route that needs
+// the database answers 503 with Retry-After, in the error shape and as the
+// document says, /healthz still 200; once the network is back, so is the
+// API.
+func TestDatabaseOutage(t *testing.T) {
+	var proxy *tcpProxy
+	h := newHarness(t, onPostgres, func(c *harnessConfig) {
+		c.dsn = func(dsn string) string {
+			u, err := url.Parse(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy = newTCPProxy(t, u.Host)
+			u.Host = proxy.addr
+			return u.String()
+		}
+	})
+	student := h.login("student@example.edu", testPassword)
+	calls := []request{
+		{method: "GET", path: "/api/v1/users/me", token: student.AccessToken},
+		{method: "POST", path: "/api/v1/auth/login", body: jsonBody(t, marksmith.LoginInput{Email: "student@example.edu", Password: testPassword})},
+		{method: "POST", path: "/api/v1/auth/refresh", body: jsonBody(t, refreshRequest{RefreshToken: student.RefreshToken})},
+		{method: "GET", path: "/api/v1/users", token: h.tokenFor(h.admin)},
+		{method: "GET", path: "/readyz"},
+	}
+	proxy.cut()
+	for _, r := range calls {
+		resp := h.do(r)
+		if resp.status != 503 || resp.err(t).Code != marksmith.EUNAVAILABLE || resp.header.Get("Retry-After") == "" {
+			t.Errorf("%s %s while the database is unreachable: %d %s (Retry-After %q)", r.method, r.path, resp.status, resp.body, resp.header.Get("Retry-After"))
+		}
+		if strings.Contains(string(resp.body), "127.0.0.1") || strings.Contains(string(resp.body), "dial") {
+			t.Errorf("%s %s: the error shows the cause: %s", r.method, r.path, resp.body)
+		}
+	}
+	if resp := h.do(request{method: "GET", path: "/healthz"}); resp.status != 200 {
+		t.Errorf("healthz while the database is unreachable: %d", resp.status)
+	}
+	proxy.restore(t)
+	for _, r := range calls[:2] {
+		if resp := h.do(r); resp.status != 200 {
+			t.Errorf("%s %s once the database is back: %d %s", r.method, r.path, resp.status, resp.body)
+		}
 	}
 }

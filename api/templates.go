@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -10,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/marksmith/marksmith"
-	"github.com/marksmith/marksmith/bank"
 )
 
 // templateSummary is a template version without its source.
@@ -65,21 +62,27 @@ func templateID(c *fiber.Ctx) (string, error) {
 	if err != nil || id == "" {
 		return "", marksmith.Errorf(marksmith.EINVALID, "Invalid template id in the path.")
 	}
+	var p marksmith.Problems
+	p.CheckText("id", id, marksmith.MaxTemplateID)
+	if len(p) > 0 {
+		// A path that cannot name a template is malformed, not invalid.
+		return "", &marksmith.Error{Code: marksmith.EINVALID, Message: "Invalid path parameter.", Details: []marksmith.FieldError(p)}
+	}
 	return id, nil
 }
 
 // handleListTemplates lists the latest version of each template, searched
 // by id or title (q) and tag, paginated.
-func (s *server) handleListTemplates() fiber.Handler {
-	return func(c *fiber.Ctx) error {
+func (s *server) handleListTemplates() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
 		pg, err := parsePage(c)
 		if err != nil {
 			return err
 		}
 		f := marksmith.TemplateFilter{Query: strings.TrimSpace(c.Query("q")), Tag: strings.TrimSpace(c.Query("tag")), Offset: pg.Offset, Limit: pg.Limit}
-		ts, total, err := s.templates.FindTemplates(c.UserContext(), f)
+		ts, total, err := s.templates.FindTemplates(c.UserContext(), actor, f)
 		if err != nil {
-			return fmt.Errorf("list templates: %w", err)
+			return err
 		}
 		resp := listTemplatesResponse{Templates: make([]templateSummary, 0, len(ts)), Total: total, Offset: pg.Offset, Limit: pg.Limit}
 		for _, t := range ts {
@@ -96,18 +99,17 @@ func parseVersion(c *fiber.Ctx) (int, error) {
 		return 0, nil
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil || v < 1 {
+	if err != nil || v < 1 || v > 1<<30 {
 		return 0, &marksmith.Error{Code: marksmith.EINVALID, Message: "Invalid query parameters.",
-			Details: []fieldError{{Field: "version", Message: "must be a whole number, 1 or more"}}}
+			Details: []marksmith.FieldError{{Field: "version", Message: "must be a whole number from 1 to 1073741824"}}}
 	}
 	return v, nil
 }
 
 // handleGetTemplate returns one template: a version (the latest unless
 // ?version=) with its source, and the list of all versions.
-func (s *server) handleGetTemplate() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
+func (s *server) handleGetTemplate() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
 		id, err := templateID(c)
 		if err != nil {
 			return err
@@ -116,13 +118,9 @@ func (s *server) handleGetTemplate() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		t, err := s.templates.FindTemplateVersion(ctx, id, version)
+		t, versions, err := s.templates.FindTemplate(c.UserContext(), actor, id, version)
 		if err != nil {
-			return notFoundTemplate(err, id, version)
-		}
-		versions, err := s.templates.FindTemplateVersions(ctx, id)
-		if err != nil {
-			return fmt.Errorf("template %s: versions: %w", id, err)
+			return err
 		}
 		resp := templateResponse{templateSummary: summarize(t), Source: t.Source, Versions: make([]templateSummary, 0, len(versions))}
 		for _, v := range versions {
@@ -132,74 +130,38 @@ func (s *server) handleGetTemplate() fiber.Handler {
 	}
 }
 
-func notFoundTemplate(err error, id string, version int) error {
-	if marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
-		return fmt.Errorf("template %s version %d: %w", id, version, err)
-	}
-	if version > 0 {
-		return marksmith.Errorf(marksmith.ENOTFOUND, "Template %s has no version %d.", id, version)
-	}
-	return marksmith.Errorf(marksmith.ENOTFOUND, "No template %s.", id)
-}
-
 // handleUploadTemplate stores a template, as YAML or JSON, as a new version
 // (numbered by the server). A template with problems is refused with 422
 // and the problems, each with its line, column and field. Uploading the
 // latest version's exact source again stores nothing.
-func (s *server) handleUploadTemplate() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		ctx := c.UserContext()
-		p, err := caller(c)
-		if err != nil {
-			return err
-		}
-		var name string
+func (s *server) handleUploadTemplate() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
+		var format string
 		switch mt := mediaType(c); mt {
 		case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
-			name = "upload.yaml"
+			format = "yaml"
 		case fiber.MIMEApplicationJSON:
-			name = "upload.json"
+			format = "json"
 		default:
 			return marksmith.Errorf(marksmith.EINVALID, "Content-Type must be application/yaml, text/yaml or application/json, not %q.", mt)
 		}
-		body := c.Body()
-		if len(strings.TrimSpace(string(body))) == 0 {
-			return marksmith.Errorf(marksmith.EINVALID, "Request body is empty; send the template.")
+		tv, unchanged, err := s.templates.UploadTemplate(c.UserContext(), actor, marksmith.TemplateUpload{Format: format, Source: c.Body()})
+		if err != nil {
+			return err
 		}
-		t, err := bank.Load(name, body)
-		var verr *bank.ValidationError
-		if errors.As(err, &verr) {
-			return &marksmith.Error{Code: marksmith.EUNPROCESSABLE,
-				Message: fmt.Sprintf("The template has %d problem(s).", len(verr.Problems)), Details: verr.Problems}
-		} else if err != nil {
-			return fmt.Errorf("upload template: load: %w", err)
+		status := fiber.StatusCreated
+		if unchanged {
+			status = fiber.StatusOK
 		}
-		latest, err := s.templates.FindTemplateVersion(ctx, t.ID, 0)
-		switch {
-		case err == nil && latest.Source == string(t.Source):
-			return encode(c, fiber.StatusOK, uploadResponse{templateSummary: summarize(latest), Unchanged: true})
-		case err != nil && marksmith.ErrorCode(err) != marksmith.ENOTFOUND:
-			return fmt.Errorf("upload template %s: find latest: %w", t.ID, err)
-		}
-		uid := p.ID
-		tv := &marksmith.TemplateVersion{
-			TemplateID: t.ID, Title: t.Title, Marks: t.Marks, Tags: t.Tags, Format: t.Format,
-			Source: string(t.Source), CreatedBy: &uid, CreatedAt: s.now().UTC(),
-		}
-		if err := s.templates.CreateTemplateVersion(ctx, tv); marksmith.ErrorCode(err) == marksmith.ECONFLICT {
-			return marksmith.Errorf(marksmith.ECONFLICT, "Template %s changed while uploading; try again.", t.ID)
-		} else if err != nil {
-			return fmt.Errorf("upload template %s: %w", t.ID, err)
-		}
-		return encode(c, fiber.StatusCreated, uploadResponse{templateSummary: summarize(tv)})
+		return encode(c, status, uploadResponse{templateSummary: summarize(tv), Unchanged: unchanged})
 	}
 }
 
 // handlePreviewTemplate draws one variant of a stored version, with its
 // key: ?seed=N (omitted or 0: the canonical variant, the printed paper),
 // ?version=V (omitted: the latest).
-func (s *server) handlePreviewTemplate() fiber.Handler {
-	return func(c *fiber.Ctx) error {
+func (s *server) handlePreviewTemplate() handlerFunc {
+	return func(c *fiber.Ctx, actor *marksmith.User) error {
 		id, err := templateID(c)
 		if err != nil {
 			return err
@@ -212,24 +174,13 @@ func (s *server) handlePreviewTemplate() fiber.Handler {
 		if q := c.Query("seed"); q != "" {
 			if seed, err = strconv.ParseUint(q, 10, 64); err != nil {
 				return &marksmith.Error{Code: marksmith.EINVALID, Message: "Invalid query parameters.",
-					Details: []fieldError{{Field: "seed", Message: "must be a whole number from 0 to 18446744073709551615"}}}
+					Details: []marksmith.FieldError{{Field: "seed", Message: "must be a whole number from 0 to 18446744073709551615"}}}
 			}
 		}
-		tv, err := s.templates.FindTemplateVersion(c.UserContext(), id, version)
+		q, err := s.templates.PreviewTemplate(c.UserContext(), actor, id, version, marksmith.Seed(seed))
 		if err != nil {
-			return notFoundTemplate(err, id, version)
+			return err
 		}
-		t, err := bank.Load(tv.TemplateID+"."+tv.Format, []byte(tv.Source))
-		if err != nil {
-			// A stored version was valid when stored; failing now means
-			// the loader changed under it.
-			return fmt.Errorf("preview %s v%d: load stored source: %w", tv.TemplateID, tv.Version, err)
-		}
-		v, err := t.Variant(seed)
-		if err != nil {
-			return marksmith.Errorf(marksmith.EUNPROCESSABLE, "Cannot draw variant %d of %s: %v.", seed, tv.TemplateID, err)
-		}
-		v.Version = tv.Version
-		return encode(c, fiber.StatusOK, v)
+		return encode(c, fiber.StatusOK, q)
 	}
 }

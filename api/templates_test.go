@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,18 @@ func TestUploadTemplateVersions(t *testing.T) {
 		tr.Versions[0].Version != 1 || tr.Versions[0].Title != "Area of a rectangle" || tr.Versions[1].Version != 2 {
 		t.Fatalf("get: %d %s", resp.status, resp.body)
 	}
+	// Only the owner or an admin adds a version.
+	other := h.seedUser("other@example.edu", marksmith.RoleInstructor, testPassword)
+	v3 := strings.Replace(v2, "Rectangle area", "Area", 1)
+	resp = h.do(request{method: "POST", path: "/api/v1/templates", token: h.tokenFor(other), contentType: "application/yaml", body: []byte(v3)})
+	if resp.status != 403 || resp.err(t).Code != marksmith.EFORBIDDEN {
+		t.Errorf("another instructor's version: %d %s", resp.status, resp.body)
+	}
+	resp = h.do(request{method: "POST", path: "/api/v1/templates", token: h.tokenFor(h.admin), contentType: "application/yaml", body: []byte(v3)})
+	resp.decode(t, &up)
+	if resp.status != 201 || up.Version != 3 || up.CreatedBy == nil || *up.CreatedBy != h.admin.ID {
+		t.Errorf("an admin's version: %d %s", resp.status, resp.body)
+	}
 	resp = h.do(request{method: "GET", path: "/api/v1/templates/test%2Farea?version=1", token: tok})
 	resp.decode(t, &tr)
 	if resp.status != 200 || tr.Version != 1 || tr.Source != string(src) {
@@ -63,9 +76,13 @@ func TestUploadTemplateVersions(t *testing.T) {
 		path string
 		want int
 	}{
-		{"/api/v1/templates/test%2Farea?version=3", 404},
+		{"/api/v1/templates/test%2Farea?version=4", 404},
 		{"/api/v1/templates/test%2Farea?version=0", 400},
 		{"/api/v1/templates/nothing", 404},
+		{"/api/v1/templates/" + strings.Repeat("x", 201), 400},
+		{"/api/v1/templates/bad%00id", 400},
+		{"/api/v1/templates/bad%ffid", 400},
+		{"/api/v1/templates/%20%20", 422},
 	} {
 		if resp := h.do(request{method: "GET", path: tt.path, token: tok}); resp.status != tt.want {
 			t.Errorf("%s: %d, want %d", tt.path, resp.status, tt.want)
@@ -116,7 +133,7 @@ func TestUploadBrokenTemplate(t *testing.T) {
 		})
 	}
 	h.t = t
-	if n, _, _ := h.templates.FindTemplates(t.Context(), marksmith.TemplateFilter{}); len(n) != 0 {
+	if n, _, _ := h.store.FindTemplates(t.Context(), marksmith.TemplateFilter{}); len(n) != 0 {
 		t.Errorf("%d templates stored after broken uploads", len(n))
 	}
 	for _, tt := range []struct {
@@ -135,17 +152,13 @@ func TestUploadBrokenTemplate(t *testing.T) {
 
 func TestListTemplates(t *testing.T) {
 	h := newHarness(t)
-	h.seedTemplate("area.yaml")
+	h.seedTemplate("area.yaml", h.instructor)
 	builtin, err := bank.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range builtin {
-		if err := h.templates.CreateTemplateVersion(t.Context(), &marksmith.TemplateVersion{
-			TemplateID: b.ID, Title: b.Title, Marks: b.Marks, Tags: b.Tags, Format: b.Format, Source: string(b.Source), Builtin: true,
-		}); err != nil {
-			t.Fatal(err)
-		}
+	if err := h.tmpl.SeedBuiltin(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	tok := h.tokenFor(h.instructor)
 	tests := []struct {
@@ -176,40 +189,25 @@ func TestListTemplates(t *testing.T) {
 	}
 }
 
-// previewBody is the part of a preview response the tests check, decoded
-// from the JSON on its own terms (numbers as float64).
-type previewBody struct {
-	Template  string             `json:"template"`
-	Version   int                `json:"version"`
-	Seed      uint64             `json:"variant"`
-	Canonical bool               `json:"canonical"`
-	Params    map[string]float64 `json:"params"`
-	Parts     []struct {
-		ID     string `json:"id"`
-		Prompt string `json:"prompt"`
-		Answer struct {
-			Type string  `json:"type"`
-			Key  float64 `json:"key"`
-		} `json:"answer"`
-	} `json:"parts"`
-}
-
 func TestPreviewTemplate(t *testing.T) {
 	h := newHarness(t)
-	h.seedTemplate("area.yaml")
+	h.seedTemplate("area.yaml", h.instructor)
 	tok := h.tokenFor(h.instructor)
 	tests := []struct {
-		query     string
-		want      int
-		canonical bool
-		key       float64
+		query string
+		want  int
+		seed  marksmith.Seed
+		key   string
 	}{
-		{"", 200, true, 21},        // canonical: 3 by 7
-		{"?seed=0", 200, true, 21}, // seed 0 is the canonical variant
-		{"?seed=0&version=1", 200, true, 21},
-		{"?seed=-1", 400, false, 0},
-		{"?seed=abc", 400, false, 0},
-		{"?version=2", 404, false, 0},
+		{"", 200, 0, "21"},        // canonical: 3 by 7
+		{"?seed=0", 200, 0, "21"}, // seed 0 is the canonical variant
+		{"?seed=0&version=1", 200, 0, "21"},
+		{"?seed=18446744073709551615", 200, 18446744073709551615, ""},
+		{"?seed=18446744073709551616", 400, 0, ""},
+		{"?seed=-1", 400, 0, ""},
+		{"?seed=abc", 400, 0, ""},
+		{"?version=2", 404, 0, ""},
+		{"?version=0", 400, 0, ""},
 	}
 	for _, tt := range tests {
 		resp := h.do(request{method: "GET", path: "/api/v1/templates/test%2Farea/preview" + tt.query, token: tok})
@@ -220,22 +218,29 @@ func TestPreviewTemplate(t *testing.T) {
 		if tt.want != 200 {
 			continue
 		}
-		var v previewBody
-		resp.decode(t, &v)
-		if v.Template != "test/area" || v.Version != 1 || v.Canonical != tt.canonical || len(v.Parts) != 1 {
-			t.Errorf("%q: variant %+v", tt.query, v)
+		var q marksmith.Question
+		resp.decode(t, &q)
+		if q.Template != "test/area" || q.Version != 1 || q.Variant == nil || *q.Variant != tt.seed || len(q.Parts) != 1 || q.Marks != 4 {
+			t.Errorf("%q: question %+v", tt.query, q)
 			continue
 		}
-		if key := v.Parts[0].Answer.Key; key != tt.key || v.Parts[0].Answer.Type != "number" {
-			t.Errorf("%q: key %v, want %v", tt.query, v.Parts[0].Answer.Key, tt.key)
+		// The seed is a JSON string: 2^64-1 does not fit a JavaScript number.
+		if want := `"variant":"` + tt.seed.String() + `"`; !strings.Contains(string(resp.body), want) {
+			t.Errorf("%q: body lacks %s: %s", tt.query, want, resp.body)
+		}
+		p := q.Parts[0]
+		if p.Key == nil || p.Type != "number" || p.Hint == "" || (tt.key != "" && p.Key.Answer != tt.key) {
+			t.Errorf("%q: part %+v key %+v, want key %q", tt.query, p, p.Key, tt.key)
 		}
 	}
 	// A seeded variant is deterministic and its key matches its numbers.
-	var a, b previewBody
+	var a, b marksmith.Question
 	h.do(request{method: "GET", path: "/api/v1/templates/test%2Farea/preview?seed=12345", token: tok}).decode(t, &a)
 	h.do(request{method: "GET", path: "/api/v1/templates/test%2Farea/preview?seed=12345", token: tok}).decode(t, &b)
-	wv, hv := a.Params["w"], a.Params["h"]
-	if wv == 0 || hv == 0 || a.Seed != 12345 || a.Canonical || a.Parts[0].Answer.Key != wv*hv || a.Parts[0].Prompt != b.Parts[0].Prompt {
+	wv, _ := a.Params["w"].(float64)
+	hv, _ := a.Params["h"].(float64)
+	if wv == 0 || hv == 0 || a.Variant == nil || *a.Variant != 12345 || a.Parts[0].Key.Answer != strconv.FormatFloat(wv*hv, 'f', -1, 64) ||
+		a.Parts[0].Prompt != b.Parts[0].Prompt || !strings.Contains(a.Parts[0].Prompt, strconv.FormatFloat(wv, 'f', -1, 64)) {
 		t.Errorf("seeded variant %+v / %+v", a, b)
 	}
 }

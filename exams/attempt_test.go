@@ -78,11 +78,14 @@ func TestSaveAndDeadline(t *testing.T) {
 		{"format error corrected", 6 * time.Minute, 1, "b", "A", 2, true, false, false, "A", "", ""},
 		{"no such question", 7 * time.Minute, 9, "a", "1", 1, false, false, false, "", "", marksmith.ENOTFOUND},
 		{"no such part", 7 * time.Minute, 1, "z", "1", 1, false, false, false, "", "", marksmith.ENOTFOUND},
-		{"seq zero", 7 * time.Minute, 1, "a", "1", 0, false, false, false, "", "", marksmith.EINVALID},
+		{"seq zero", 7 * time.Minute, 1, "a", "1", 0, false, false, false, "", "", marksmith.EUNPROCESSABLE},
+		{"seq past 2^53", 7 * time.Minute, 1, "a", "1", 1 << 53, false, false, false, "", "", marksmith.EUNPROCESSABLE},
+		{"a NUL in the answer", 7 * time.Minute, 1, "a", "1\x002", 3, false, false, false, "", "", marksmith.EUNPROCESSABLE},
+		{"invalid UTF-8", 7 * time.Minute, 1, "a", "\xff", 3, false, false, false, "", "", marksmith.EUNPROCESSABLE},
 		{"in the grace: late", 30*time.Minute + 30*time.Second, 2, "a", "5", 1, true, false, true, "5", "", ""},
 	} {
 		h.clock.set(t0.Add(tc.at))
-		res, err := h.svc.SaveAnswer(ctx, s1, id, tc.question, tc.part, tc.raw, tc.seq)
+		res, err := h.svc.SaveAnswer(ctx, s1, marksmith.SaveInput{AttemptID: id, Question: tc.question, Part: tc.part, Answer: tc.raw, Seq: tc.seq})
 		wantCode(t, tc.name, err, tc.code)
 		if err != nil {
 			continue
@@ -94,7 +97,7 @@ func TestSaveAndDeadline(t *testing.T) {
 	}
 
 	// Another student cannot touch the attempt.
-	_, err := h.svc.SaveAnswer(ctx, s2, id, 1, "a", "1", 9)
+	_, err := h.svc.SaveAnswer(ctx, s2, marksmith.SaveInput{AttemptID: id, Question: 1, Part: "a", Answer: "1", Seq: 9})
 	wantCode(t, "other student saves", err, marksmith.ENOTFOUND)
 	_, err = h.svc.GetAttempt(ctx, s2, id)
 	wantCode(t, "other student reads", err, marksmith.ENOTFOUND)
@@ -102,12 +105,12 @@ func TestSaveAndDeadline(t *testing.T) {
 	wantCode(t, "other student submits", err, marksmith.ENOTFOUND)
 	_, err = h.svc.GetAttempt(ctx, h.other, id)
 	wantCode(t, "other instructor reads", err, marksmith.ENOTFOUND)
-	_, err = h.svc.SaveAnswer(ctx, h.instructor, id, 1, "a", "1", 9)
+	_, err = h.svc.SaveAnswer(ctx, h.instructor, marksmith.SaveInput{AttemptID: id, Question: 1, Part: "a", Answer: "1", Seq: 9})
 	wantCode(t, "instructor saves", err, marksmith.EFORBIDDEN)
 
 	// Past the grace: the save is refused and the attempt closed with what was saved.
 	h.clock.set(t0.Add(31*time.Minute + time.Second))
-	_, err = h.svc.SaveAnswer(ctx, s1, id, 1, "a", "13", 10)
+	_, err = h.svc.SaveAnswer(ctx, s1, marksmith.SaveInput{AttemptID: id, Question: 1, Part: "a", Answer: "13", Seq: 10})
 	wantCode(t, "save after the grace", err, marksmith.EGONE)
 	got, err := h.svc.GetAttempt(ctx, s1, id)
 	if err != nil {
@@ -121,7 +124,7 @@ func TestSaveAndDeadline(t *testing.T) {
 	if *a.Score != 16 || a.Max != 23 {
 		t.Fatalf("score %v of %v, want 16 of 23", *a.Score, a.Max)
 	}
-	_, err = h.svc.SaveAnswer(ctx, s1, id, 1, "a", "13", 11)
+	_, err = h.svc.SaveAnswer(ctx, s1, marksmith.SaveInput{AttemptID: id, Question: 1, Part: "a", Answer: "13", Seq: 11})
 	wantCode(t, "save to a closed attempt", err, marksmith.EGONE)
 	again, err := h.svc.Submit(ctx, s1, id)
 	if err != nil || again.Attempt.Status != marksmith.AttemptClosed || *again.Attempt.Score != 16 {
@@ -140,17 +143,15 @@ func TestSubmitAndViews(t *testing.T) {
 	id := v.Attempt.ID
 	// The student's paper carries no key, parameters or seed.
 	for _, q := range v.Questions {
-		if q.Variant.Params != nil || q.Variant.Seed != 0 {
-			t.Fatalf("student sees params or seed: %+v", q.Variant)
+		if q.Params != nil || q.Variant != nil || q.Template != "" {
+			t.Fatalf("student sees params, seed or template: %+v", q)
 		}
-		for _, p := range q.Variant.Parts {
-			if p.Answer.Key != nil || p.Answer.Rubric != nil || p.Answer.Reference != "" {
-				t.Fatalf("student sees the key of question %d part %s: %+v", q.Position, p.ID, p.Answer)
+		for _, p := range q.Parts {
+			if p.Key != nil {
+				t.Fatalf("student sees the key of question %d part %s: %+v", q.Position, p.ID, p.Key)
 			}
-			for _, o := range p.Answer.Options {
-				if o.Correct {
-					t.Fatalf("student sees the right option of question %d part %s", q.Position, p.ID)
-				}
+			if p.Hint == "" || p.Type == "" {
+				t.Fatalf("question %d part %s has no type or hint: %+v", q.Position, p.ID, p)
 			}
 		}
 	}
@@ -178,7 +179,7 @@ func TestSubmitAndViews(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(second.Attempt, first.Attempt) {
 		t.Fatalf("second submit = %+v, %v\nwant %+v", second.Attempt, err, first.Attempt)
 	}
-	_, err = h.svc.SaveAnswer(ctx, s1, id, 1, "a", "1", 5)
+	_, err = h.svc.SaveAnswer(ctx, s1, marksmith.SaveInput{AttemptID: id, Question: 1, Part: "a", Answer: "1", Seq: 5})
 	wantCode(t, "save after submit", err, marksmith.ECONFLICT)
 
 	// The instructor sees everything: a 8/8 (scaled from 4 of 10), b 0, c the
@@ -197,8 +198,8 @@ func TestSubmitAndViews(t *testing.T) {
 		"2a": {Score: 3, Max: 3, Rule: "exact"},
 	}
 	for _, q := range iv.Questions {
-		if q.Variant.Params == nil {
-			t.Fatalf("instructor view of question %d has no parameters", q.Position)
+		if q.Params == nil || q.Variant == nil || q.Parts[0].Key == nil {
+			t.Fatalf("instructor view of question %d has no parameters, seed or key", q.Position)
 		}
 		for _, g := range q.Grades {
 			k := string(rune('0'+g.Position)) + g.Part
@@ -215,15 +216,15 @@ func TestSubmitAndViews(t *testing.T) {
 
 	// After release (key policy) the student sees scores, grades and the key.
 	h.clock.set(t0.Add(3 * time.Hour))
-	err = h.svc.Release(ctx, h.instructor, e.ID)
+	_, err = h.svc.Release(ctx, h.instructor, e.ID, marksmith.ReleaseInput{})
 	wantCode(t, "release with answers awaiting review", err, marksmith.ECONFLICT)
-	if _, err := h.svc.Override(ctx, h.instructor, e.ID, OverrideInput{Question: 1, Part: "c", AttemptIDs: []int64{id}, Score: 3, Reason: "vague"}); err != nil {
+	if _, err := h.svc.Review(ctx, h.instructor, e.ID, marksmith.ReviewDecision{Question: 1, Part: "c", AttemptIDs: []int64{id}, Score: 3, Reason: "vague"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.Release(ctx, h.instructor, e.ID); err != nil {
+	if _, err := h.svc.Release(ctx, h.instructor, e.ID, marksmith.ReleaseInput{}); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if err := h.svc.Release(ctx, h.instructor, e.ID); err != nil {
+	if _, err := h.svc.Release(ctx, h.instructor, e.ID, marksmith.ReleaseInput{}); err != nil {
 		t.Fatalf("second Release: %v", err)
 	}
 	rv, err := h.svc.GetAttempt(ctx, s1, id)
@@ -233,14 +234,22 @@ func TestSubmitAndViews(t *testing.T) {
 	if rv.Attempt.Score == nil || *rv.Attempt.Score != 14 || !rv.Released {
 		t.Fatalf("released view %+v", rv.Attempt)
 	}
-	if rv.Questions[0].Variant.Parts[0].Answer.Key == nil || len(rv.Questions[0].Grades) == 0 {
+	if rv.Questions[0].Parts[0].Key == nil || len(rv.Questions[0].Grades) == 0 {
 		t.Fatalf("released view lacks the key or grades: %+v", rv.Questions[0])
+	}
+	// The overridden part's feedback is the reviewer's reason.
+	for _, q := range rv.Questions {
+		for _, g := range q.Grades {
+			if q.Position == 1 && g.Part == "c" && (g.Feedback != "vague" || g.Score != 3 || g.Rule != "" || g.ReviewedBy != nil) {
+				t.Fatalf("the student's grade of the reviewed part = %+v; want the reason as feedback and no staff fields", g)
+			}
+		}
 	}
 	// s2 never started: a start after release is refused.
 	_, err = h.svc.StartAttempt(ctx, s2, e.ID)
 	wantCode(t, "start after the window", err, marksmith.EGONE)
 	mine, err := h.svc.MyExams(ctx, s1)
-	if err != nil || len(mine) != 1 || mine[0].Attempt == nil || *mine[0].Attempt.Score != 14 || mine[0].State != StateClosed || mine[0].CanStart {
+	if err != nil || len(mine) != 1 || mine[0].Attempt == nil || *mine[0].Attempt.Score != 14 || mine[0].State != marksmith.StateClosed || mine[0].CanStart {
 		t.Fatalf("MyExams = %+v, %v", mine, err)
 	}
 	_, err = h.svc.MyExams(ctx, h.instructor)
@@ -255,7 +264,7 @@ func TestMyExamsAndOverdue(t *testing.T) {
 	s1, s2, s3 := h.students[0], h.students[1], h.students[2]
 	h.clock.set(t0.Add(-time.Minute))
 	mine, err := h.svc.MyExams(ctx, s1)
-	if err != nil || len(mine) != 1 || mine[0].ID != e.ID || mine[0].State != StateUpcoming || mine[0].CanStart || mine[0].Max != 23 {
+	if err != nil || len(mine) != 1 || mine[0].ID != e.ID || mine[0].State != marksmith.StateUpcoming || mine[0].CanStart || mine[0].Max != 23 {
 		t.Fatalf("MyExams before opening = %+v, %v", mine, err)
 	}
 	if mine, _ := h.svc.MyExams(ctx, s3); len(mine) != 0 {
@@ -271,11 +280,12 @@ func TestMyExamsAndOverdue(t *testing.T) {
 	h.clock.set(t0.Add(20 * time.Minute))
 	a2 := h.start(t, s2, e.ID).Attempt
 	h.save(t, s2, a2.ID, 2, "a", keyOf(t, h.paper(t, e.ID, s2, 2), "a"), 1)
-	if mine, _ := h.svc.MyExams(ctx, s1); !mine[0].CanStart || mine[0].State != StateOpen || mine[0].Attempt.ID != a1.ID {
+	if mine, _ := h.svc.MyExams(ctx, s1); !mine[0].CanStart || mine[0].State != marksmith.StateOpen || mine[0].Attempt.ID != a1.ID {
 		t.Fatalf("MyExams with an open attempt = %+v", mine[0])
 	}
 	// At t0+40m s1 (deadline t0+30m, grace 1m) is overdue, s2 not.
-	n, err := h.svc.CloseOverdue(ctx, t0.Add(40*time.Minute))
+	h.clock.set(t0.Add(40 * time.Minute))
+	n, err := h.svc.CloseOverdue(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("CloseOverdue = %d, %v; want 1", n, err)
 	}
@@ -283,10 +293,11 @@ func TestMyExamsAndOverdue(t *testing.T) {
 	if got.Status != marksmith.AttemptClosed || got.Score == nil || *got.Score != 0 {
 		t.Fatalf("overdue attempt %+v", got)
 	}
-	if n, _ := h.svc.CloseOverdue(ctx, t0.Add(40*time.Minute)); n != 0 {
+	if n, _ := h.svc.CloseOverdue(ctx); n != 0 {
 		t.Fatalf("second sweep closed %d", n)
 	}
-	n, err = h.svc.CloseOverdue(ctx, t0.Add(3*time.Hour))
+	h.clock.set(t0.Add(3 * time.Hour))
+	n, err = h.svc.CloseOverdue(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("CloseOverdue later = %d, %v; want 1", n, err)
 	}
@@ -294,7 +305,10 @@ func TestMyExamsAndOverdue(t *testing.T) {
 	if got.Status != marksmith.AttemptClosed || *got.Score != 3 || got.Late {
 		t.Fatalf("second overdue attempt %+v", got)
 	}
-	if !strings.Contains(marksmith.ErrorMessage(func() error { _, err := h.svc.SaveAnswer(ctx, s2, a2.ID, 2, "a", "1", 2); return err }()), "closed") {
+	if !strings.Contains(marksmith.ErrorMessage(func() error {
+		_, err := h.svc.SaveAnswer(ctx, s2, marksmith.SaveInput{AttemptID: a2.ID, Question: 2, Part: "a", Answer: "1", Seq: 2})
+		return err
+	}()), "closed") {
 		t.Fatal("save to an overdue-closed attempt does not say it is closed")
 	}
 }

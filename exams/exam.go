@@ -8,60 +8,32 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/marksmith/marksmith"
 	"github.com/marksmith/marksmith/bank"
 )
 
-// ExamInput is what an instructor sends to create or update a draft exam.
-type ExamInput struct {
-	Title string `json:"title"`
-	// Seed seeds every student's variants; nil draws a random one at
-	// create (and keeps the stored one at update).
-	Seed *uint64 `json:"seed"`
-	// Questions in exam order; positions are 1, 2, … in this order.
-	Questions        []QuestionInput          `json:"questions"`
-	OpensAt          time.Time                `json:"opens_at"`
-	ClosesAt         time.Time                `json:"closes_at"`
-	TimeLimitSeconds int                      `json:"time_limit_seconds"` // 0: until the window closes
-	LateGraceSeconds int                      `json:"late_grace_seconds"` // 0: no late work
-	ShuffleQuestions bool                     `json:"shuffle_questions"`
-	ShuffleOptions   bool                     `json:"shuffle_options"`
-	Feedback         marksmith.FeedbackPolicy `json:"feedback"`
-	// Roster lists students by email or student key; nil leaves the
-	// roster alone (use SetRoster), an empty list clears it.
-	Roster []string `json:"roster"`
-}
-
-// QuestionInput is one question of an ExamInput.
-type QuestionInput struct {
-	Template string  `json:"template"`
-	Version  int     `json:"version"` // 0: the latest at create, then pinned
-	Marks    float64 `json:"marks"`   // 0: the template's marks
-}
-
-// RosterResult reports a SetRoster: the roster is set to the entries that
-// name students; the others are listed, none is silently dropped.
-type RosterResult struct {
-	Students int           `json:"students"`          // on the roster now
-	Unknown  []string      `json:"unknown,omitempty"` // entries that match no user
-	Errors   []RosterError `json:"errors,omitempty"`  // entries that match a user who cannot sit the exam
-}
-
-// RosterError is a roster entry that was not added, and why.
-type RosterError struct {
-	Entry   string `json:"entry"`
-	Message string `json:"message"`
-}
-
-// maxQuestions bounds an exam's questions.
-const maxQuestions = 100
+// Limits of an exam's settings, checked where they enter: a value past
+// them is refused (EUNPROCESSABLE) rather than stored to break an exam
+// later (a deadline that wraps into the past, an infinite mark).
+const (
+	maxQuestions     = marksmith.MaxQuestions
+	maxTitle         = 200
+	MaxTimeLimit     = 7 * 24 * 3600   // a week, in seconds
+	MaxLateGrace     = 7 * 24 * 3600   // likewise
+	MaxExtraSeconds  = 7 * 24 * 3600   // an accommodation's extra time
+	MaxWindow        = 366 * 24 * 3600 // from opening to closing
+	MaxQuestionMarks = 10000
+	maxVersion       = 1 << 30
+	maxReason        = 1000
+)
 
 // CreateExam stores a new draft exam owned by actor (an instructor or an
 // admin). Each question's template must exist; version 0 pins the latest,
 // marks 0 takes the template's. With in.Roster set, the roster is set too;
-// unknown entries make it EUNPROCESSABLE with the RosterResult as Details.
-func (s *Service) CreateExam(ctx context.Context, actor *marksmith.User, in ExamInput) (*marksmith.Exam, error) {
+// unknown entries make it EUNPROCESSABLE with the marksmith.RosterResult as Details.
+func (s *Service) CreateExam(ctx context.Context, actor *marksmith.User, in marksmith.ExamInput) (*marksmith.Exam, error) {
 	if err := requireStaff(actor); err != nil {
 		return nil, err
 	}
@@ -74,7 +46,7 @@ func (s *Service) CreateExam(ctx context.Context, actor *marksmith.User, in Exam
 		if err != nil {
 			return nil, err
 		}
-		e.Seed = seed
+		e.Seed = marksmith.Seed(seed)
 	}
 	var ids []int64
 	if in.Roster != nil {
@@ -85,20 +57,24 @@ func (s *Service) CreateExam(ctx context.Context, actor *marksmith.User, in Exam
 	}
 	now := s.clock()
 	e.CreatedAt, e.UpdatedAt = now, now
-	if err := s.exams.CreateExam(ctx, e); err != nil {
-		return nil, fmt.Errorf("create exam: %w", err)
-	}
-	if in.Roster != nil {
-		if err := s.exams.SetRoster(ctx, e.ID, ids); err != nil {
-			return nil, fmt.Errorf("create exam %d: set roster: %w", e.ID, err)
+	err := s.store.WithTx(ctx, func(tx marksmith.Store) error {
+		if err := tx.CreateExam(ctx, e); err != nil {
+			return err
 		}
+		if in.Roster != nil {
+			return tx.SetRoster(ctx, e.ID, ids)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create exam: %w", err)
 	}
 	return e, nil
 }
 
 // UpdateExam rewrites a draft exam from in; a published exam is ECONFLICT.
 // A nil Seed keeps the stored seed, a nil Roster the stored roster.
-func (s *Service) UpdateExam(ctx context.Context, actor *marksmith.User, id int64, in ExamInput) (*marksmith.Exam, error) {
+func (s *Service) UpdateExam(ctx context.Context, actor *marksmith.User, id int64, in marksmith.ExamInput) (*marksmith.Exam, error) {
 	e, err := s.managedExam(ctx, actor, id)
 	if err != nil {
 		return nil, err
@@ -116,16 +92,19 @@ func (s *Service) UpdateExam(ctx context.Context, actor *marksmith.User, id int6
 		}
 	}
 	e.UpdatedAt = s.clock()
-	if err := s.exams.UpdateExam(ctx, e); err != nil {
-		if isCode(err, marksmith.ECONFLICT) {
-			return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published and can no longer be changed.", id)
+	err = s.store.WithTx(ctx, func(tx marksmith.Store) error {
+		if err := tx.UpdateExam(ctx, e); err != nil {
+			return err
 		}
+		if in.Roster != nil {
+			return tx.SetRoster(ctx, e.ID, ids)
+		}
+		return nil
+	})
+	if isCode(err, marksmith.ECONFLICT) {
+		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published and can no longer be changed.", id)
+	} else if err != nil {
 		return nil, fmt.Errorf("update exam %d: %w", id, err)
-	}
-	if in.Roster != nil {
-		if err := s.exams.SetRoster(ctx, e.ID, ids); err != nil {
-			return nil, fmt.Errorf("update exam %d: set roster: %w", e.ID, err)
-		}
 	}
 	return e, nil
 }
@@ -144,9 +123,9 @@ func (s *Service) rosterIDs(ctx context.Context, entries []string) ([]int64, err
 	return ids, nil
 }
 
-// GetExam returns an exam to its creator or an admin; to anyone else it
+// FindExam returns an exam to its creator or an admin; to anyone else it
 // is ENOTFOUND (students see exams through MyExams).
-func (s *Service) GetExam(ctx context.Context, actor *marksmith.User, id int64) (*marksmith.Exam, error) {
+func (s *Service) FindExam(ctx context.Context, actor *marksmith.User, id int64) (*marksmith.Exam, error) {
 	return s.managedExam(ctx, actor, id)
 }
 
@@ -160,7 +139,7 @@ func (s *Service) DeleteExam(ctx context.Context, actor *marksmith.User, id int6
 	if e.Status != marksmith.ExamDraft {
 		return marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published; only a draft can be deleted.", id)
 	}
-	if err := s.exams.DeleteExam(ctx, id); err != nil {
+	if err := s.store.DeleteExam(ctx, id); err != nil {
 		return fmt.Errorf("delete exam %d: %w", id, err)
 	}
 	return nil
@@ -172,7 +151,7 @@ func (s *Service) Audit(ctx context.Context, actor *marksmith.User, id int64) ([
 	if _, err := s.managedExam(ctx, actor, id); err != nil {
 		return nil, err
 	}
-	es, err := s.exams.FindAudit(ctx, id)
+	es, err := s.store.FindAudit(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("audit of exam %d: %w", id, err)
 	}
@@ -182,21 +161,21 @@ func (s *Service) Audit(ctx context.Context, actor *marksmith.User, id int64) ([
 	return es, nil
 }
 
-// ListExams returns the exams actor may manage, newest first, and how many
+// FindExams returns the exams actor may manage, newest first, and how many
 // there are in all: an instructor's own, or every exam for an admin.
 // limit 0 means no limit.
-func (s *Service) ListExams(ctx context.Context, actor *marksmith.User, offset, limit int) ([]*marksmith.Exam, int, error) {
+func (s *Service) FindExams(ctx context.Context, actor *marksmith.User, offset, limit int) ([]*marksmith.Exam, int, error) {
 	if err := requireStaff(actor); err != nil {
 		return nil, 0, err
 	}
 	if offset < 0 || limit < 0 {
-		return nil, 0, invalid([]FieldError{{Field: "offset", Message: "offset and limit must not be negative"}})
+		return nil, 0, invalid("page", marksmith.Problems{{Field: "offset", Message: "offset and limit must not be negative"}})
 	}
 	f := marksmith.ExamFilter{Offset: offset, Limit: limit}
 	if actor.Role != marksmith.RoleAdmin {
 		f.CreatedBy = &actor.ID
 	}
-	list, n, err := s.exams.FindExams(ctx, f)
+	list, n, err := s.store.FindExams(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list exams: %w", err)
 	}
@@ -207,7 +186,7 @@ func (s *Service) ListExams(ctx context.Context, actor *marksmith.User, offset, 
 // email or student key. Entries that match no user are listed in Unknown,
 // entries naming a non-student or disabled account in Errors; the roster
 // is set to the rest.
-func (s *Service) SetRoster(ctx context.Context, actor *marksmith.User, id int64, students []string) (*RosterResult, error) {
+func (s *Service) SetRoster(ctx context.Context, actor *marksmith.User, id int64, students []string) (*marksmith.RosterResult, error) {
 	e, err := s.managedExam(ctx, actor, id)
 	if err != nil {
 		return nil, err
@@ -219,7 +198,7 @@ func (s *Service) SetRoster(ctx context.Context, actor *marksmith.User, id int64
 	if err != nil {
 		return nil, err
 	}
-	if err := s.exams.SetRoster(ctx, id, ids); err != nil {
+	if err := s.store.SetRoster(ctx, id, ids); err != nil {
 		if isCode(err, marksmith.ECONFLICT) {
 			return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is published: its roster can no longer be changed.", id)
 		}
@@ -228,16 +207,19 @@ func (s *Service) SetRoster(ctx context.Context, actor *marksmith.User, id int64
 	return res, nil
 }
 
-// Roster returns the students on an exam's roster.
-func (s *Service) Roster(ctx context.Context, actor *marksmith.User, id int64) ([]*marksmith.User, error) {
+// FindRoster returns an exam's roster with each student's accommodation.
+func (s *Service) FindRoster(ctx context.Context, actor *marksmith.User, id int64) ([]*marksmith.RosterEntry, error) {
 	if _, err := s.managedExam(ctx, actor, id); err != nil {
 		return nil, err
 	}
-	users, err := s.exams.FindRoster(ctx, id)
+	entries, err := s.store.FindRoster(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("roster of exam %d: %w", id, err)
 	}
-	return users, nil
+	if entries == nil {
+		entries = []*marksmith.RosterEntry{}
+	}
+	return entries, nil
 }
 
 // maxRoster bounds a roster.
@@ -245,15 +227,15 @@ const maxRoster = 100000
 
 // resolveRoster matches entries (emails, ignoring case, or student keys)
 // to students, in one query for the whole roster.
-func (s *Service) resolveRoster(ctx context.Context, entries []string) ([]int64, *RosterResult, error) {
+func (s *Service) resolveRoster(ctx context.Context, entries []string) ([]int64, *marksmith.RosterResult, error) {
 	if len(entries) > maxRoster {
-		return nil, nil, invalid([]FieldError{{Field: "roster", Message: fmt.Sprintf("%d entries, at most %d", len(entries), maxRoster)}})
+		return nil, nil, invalid("roster", marksmith.Problems{{Field: "roster", Message: fmt.Sprintf("has %d entries, at most %d", len(entries), maxRoster)}})
 	}
-	res := &RosterResult{}
+	res := &marksmith.RosterResult{}
 	if len(entries) == 0 {
 		return nil, res, nil
 	}
-	users, _, err := s.users.FindUsers(ctx, marksmith.UserFilter{})
+	users, _, err := s.store.FindUsers(ctx, marksmith.UserFilter{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("resolve roster: %w", err)
 	}
@@ -280,9 +262,9 @@ func (s *Service) resolveRoster(ctx context.Context, entries []string) ([]int64,
 		case u == nil:
 			res.Unknown = append(res.Unknown, entry)
 		case u.Role != marksmith.RoleStudent:
-			res.Errors = append(res.Errors, RosterError{Entry: entry, Message: fmt.Sprintf("%s is an %s, not a student", u.Email, u.Role)})
+			res.Errors = append(res.Errors, marksmith.RosterError{Entry: entry, Message: fmt.Sprintf("%s is an %s, not a student", u.Email, u.Role)})
 		case u.Disabled:
-			res.Errors = append(res.Errors, RosterError{Entry: entry, Message: fmt.Sprintf("%s is disabled", u.Email)})
+			res.Errors = append(res.Errors, marksmith.RosterError{Entry: entry, Message: fmt.Sprintf("%s is disabled", u.Email)})
 		case !seen[u.ID]:
 			seen[u.ID] = true
 			ids = append(ids, u.ID)
@@ -293,32 +275,40 @@ func (s *Service) resolveRoster(ctx context.Context, entries []string) ([]int64,
 }
 
 // applyInput validates in and writes it into e, pinning template versions
-// and marks.
-func (s *Service) applyInput(ctx context.Context, e *marksmith.Exam, in ExamInput) error {
-	var problems []FieldError
-	add := func(field, format string, args ...any) {
-		problems = append(problems, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
+// and marks. Every problem is reported at once, each naming its field.
+func (s *Service) applyInput(ctx context.Context, e *marksmith.Exam, in marksmith.ExamInput) error {
+	var p marksmith.Problems
 	title := strings.TrimSpace(in.Title)
-	switch {
-	case title == "":
-		add("title", "is required")
-	case len(title) > 200:
-		add("title", "is longer than 200 characters")
+	if title == "" {
+		p.Add("title", "is required")
+	} else {
+		p.CheckText("title", title, maxTitle)
 	}
 	switch {
 	case in.OpensAt.IsZero():
-		add("opens_at", "is required")
+		p.Add("opens_at", "is required")
 	case in.ClosesAt.IsZero():
-		add("closes_at", "is required")
+		p.Add("closes_at", "is required")
+	case in.OpensAt.Year() < 2000 || in.ClosesAt.Year() > 9999:
+		p.Add("opens_at", "and closes_at must be between the years 2000 and 9999")
 	case !in.ClosesAt.After(in.OpensAt):
-		add("closes_at", "must be after opens_at")
+		p.Add("closes_at", "must be after opens_at")
+	case in.ClosesAt.Sub(in.OpensAt) > MaxWindow*time.Second:
+		p.Add("closes_at", "is more than %d days after opens_at", MaxWindow/(24*3600))
 	}
-	if in.TimeLimitSeconds < 0 {
-		add("time_limit_seconds", "must not be negative")
+	if in.TimeLimitSeconds < 0 || in.TimeLimitSeconds > MaxTimeLimit {
+		p.Add("time_limit_seconds", "must be from 0 (no limit) to %d (7 days)", MaxTimeLimit)
 	}
-	if in.LateGraceSeconds < 0 {
-		add("late_grace_seconds", "must not be negative")
+	if in.LateGraceSeconds < 0 || in.LateGraceSeconds > MaxLateGrace {
+		p.Add("late_grace_seconds", "must be from 0 (none) to %d (7 days)", MaxLateGrace)
+	}
+	deliveryMode := in.Delivery
+	switch deliveryMode {
+	case "":
+		deliveryMode = marksmith.DeliveryOnline
+	case marksmith.DeliveryOnline, marksmith.DeliveryPaper, marksmith.DeliveryBoth:
+	default:
+		p.Add("delivery", "%q is not online, paper or both", in.Delivery)
 	}
 	fb := in.Feedback
 	if fb.AfterSubmit == "" {
@@ -330,63 +320,66 @@ func (s *Service) applyInput(ctx context.Context, e *marksmith.Exam, in ExamInpu
 	switch fb.AfterSubmit {
 	case marksmith.FeedbackNone, marksmith.FeedbackScore, marksmith.FeedbackParts:
 	default:
-		add("feedback.after_submit", "%q is not none, score or parts", fb.AfterSubmit)
+		p.Add("feedback.after_submit", "%q is not none, score or parts", fb.AfterSubmit)
 	}
 	switch fb.AfterRelease {
 	case marksmith.FeedbackScore, marksmith.FeedbackParts, marksmith.FeedbackKey:
 	default:
-		add("feedback.after_release", "%q is not score, parts or key", fb.AfterRelease)
+		p.Add("feedback.after_release", "%q is not score, parts or key", fb.AfterRelease)
 	}
 	switch {
 	case len(in.Questions) == 0:
-		add("questions", "an exam needs at least one question")
+		p.Add("questions", "an exam needs at least one question")
 	case len(in.Questions) > maxQuestions:
-		add("questions", "%d questions, at most %d", len(in.Questions), maxQuestions)
+		p.Add("questions", "has %d questions, at most %d", len(in.Questions), maxQuestions)
 	}
 	var questions []marksmith.ExamQuestion
 	if len(in.Questions) <= maxQuestions {
 		for i, q := range in.Questions {
 			field := fmt.Sprintf("questions[%d]", i)
-			if q.Marks < 0 || math.IsNaN(q.Marks) || math.IsInf(q.Marks, 0) {
-				add(field+".marks", "must be a number, 0 or more")
+			if q.Marks < 0 || q.Marks > MaxQuestionMarks || math.IsNaN(q.Marks) || math.IsInf(q.Marks, 0) {
+				p.Add(field+".marks", "must be a number from 0 (the template's marks) to %d", MaxQuestionMarks)
 				continue
 			}
-			if q.Version < 0 {
-				add(field+".version", "must not be negative")
+			if q.Version < 0 || q.Version > maxVersion {
+				p.Add(field+".version", "must be from 0 (the latest) to %d", maxVersion)
 				continue
 			}
-			if strings.TrimSpace(q.Template) == "" {
-				add(field+".template", "is required")
+			if strings.TrimSpace(q.Template) == "" || utf8.RuneCountInString(q.Template) > marksmith.MaxTemplateID {
+				p.Add(field+".template", "must be a template id of 1 to %d characters", marksmith.MaxTemplateID)
 				continue
 			}
-			tv, err := s.templates.FindTemplateVersion(ctx, q.Template, q.Version)
+			if p.CheckText(field+".template", q.Template, marksmith.MaxTemplateID); len(p) > 0 && p[len(p)-1].Field == field+".template" {
+				continue
+			}
+			tv, err := s.store.FindTemplateVersion(ctx, q.Template, q.Version)
 			if isCode(err, marksmith.ENOTFOUND) {
 				if q.Version > 0 {
-					add(field+".template", "template %s has no version %d", q.Template, q.Version)
+					p.Add(field+".template", "template %s has no version %d", q.Template, q.Version)
 				} else {
-					add(field+".template", "no template %s", q.Template)
+					p.Add(field+".template", "no template %s", q.Template)
 				}
 				continue
 			} else if err != nil {
 				return fmt.Errorf("exam question %d: find template %s: %w", i+1, q.Template, err)
 			}
-			if _, err := bank.Load(tv.TemplateID+"."+tv.Format, []byte(tv.Source)); err != nil {
-				add(field+".template", "template %s version %d does not load: %v", tv.TemplateID, tv.Version, err)
+			if _, err := bank.LoadContext(ctx, tv.TemplateID+"."+tv.Format, []byte(tv.Source), bank.LoadOptions{Limits: s.Limits}); err != nil {
+				p.Add(field+".template", "template %s version %d does not load: %v", tv.TemplateID, tv.Version, err)
 				continue
 			}
 			marks := q.Marks
 			if marks == 0 {
 				marks = tv.Marks
 			}
-			if marks <= 0 {
-				add(field+".marks", "template %s has no marks of its own: give the question's marks", tv.TemplateID)
+			if marks <= 0 || marks > MaxQuestionMarks || math.IsInf(marks, 0) || math.IsNaN(marks) {
+				p.Add(field+".marks", "template %s has no usable marks of its own (%v): give the question's marks", tv.TemplateID, tv.Marks)
 				continue
 			}
 			questions = append(questions, marksmith.ExamQuestion{Position: i + 1, TemplateID: tv.TemplateID, Version: tv.Version, Marks: marks})
 		}
 	}
-	if len(problems) > 0 {
-		return invalid(problems)
+	if err := p.Err("exam"); err != nil {
+		return err
 	}
 	e.Title = title
 	if in.Seed != nil {
@@ -400,6 +393,7 @@ func (s *Service) applyInput(ctx context.Context, e *marksmith.Exam, in ExamInpu
 	e.ShuffleQuestions = in.ShuffleQuestions
 	e.ShuffleOptions = in.ShuffleOptions
 	e.Feedback = fb
+	e.Delivery = deliveryMode
 	return nil
 }
 

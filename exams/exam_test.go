@@ -13,7 +13,7 @@ func TestCreateExam(t *testing.T) {
 	h := newHarness(t, 3)
 	ctx := t.Context()
 	in := h.input(3)
-	in.Questions = []QuestionInput{{Template: "test/area"}, {Template: "test/area", Version: 1, Marks: 20}, {Template: "test/wide", Marks: 1.5}}
+	in.Questions = []marksmith.QuestionInput{{Template: "test/area"}, {Template: "test/area", Version: 1, Marks: 20}, {Template: "test/wide", Marks: 1.5}}
 	e, err := h.svc.CreateExam(ctx, h.instructor, in)
 	if err != nil {
 		t.Fatalf("CreateExam: %v", err)
@@ -26,7 +26,7 @@ func TestCreateExam(t *testing.T) {
 	if !reflect.DeepEqual(e.Questions, want) || e.Status != marksmith.ExamDraft || e.Seed != 7606 || e.CreatedBy != h.instructor.ID {
 		t.Fatalf("created %+v", e)
 	}
-	roster, err := h.svc.Roster(ctx, h.instructor, e.ID)
+	roster, err := h.svc.FindRoster(ctx, h.instructor, e.ID)
 	if err != nil || len(roster) != 3 {
 		t.Fatalf("Roster = %v, %v", roster, err)
 	}
@@ -39,27 +39,46 @@ func TestCreateExam(t *testing.T) {
 
 	for _, tc := range []struct {
 		name   string
-		edit   func(in *ExamInput)
+		edit   func(in *marksmith.ExamInput)
 		code   string
 		fields []string
 	}{
-		{"no title", func(in *ExamInput) { in.Title = "  " }, marksmith.EINVALID, []string{"title"}},
-		{"closes before opens", func(in *ExamInput) { in.ClosesAt = in.OpensAt }, marksmith.EINVALID, []string{"closes_at"}},
-		{"no window", func(in *ExamInput) { in.OpensAt = time.Time{} }, marksmith.EINVALID, []string{"opens_at"}},
-		{"negative limits", func(in *ExamInput) { in.TimeLimitSeconds, in.LateGraceSeconds = -1, -1 },
-			marksmith.EINVALID, []string{"time_limit_seconds", "late_grace_seconds"}},
-		{"bad feedback", func(in *ExamInput) { in.Feedback = marksmith.FeedbackPolicy{AfterSubmit: "key", AfterRelease: "none"} },
-			marksmith.EINVALID, []string{"feedback.after_submit", "feedback.after_release"}},
-		{"no questions", func(in *ExamInput) { in.Questions = nil }, marksmith.EINVALID, []string{"questions"}},
-		{"unknown template", func(in *ExamInput) { in.Questions = []QuestionInput{{Template: "test/none"}} },
-			marksmith.EINVALID, []string{"questions[0].template"}},
-		{"unknown version", func(in *ExamInput) {
-			in.Questions = []QuestionInput{{Template: "test/wide"}, {Template: "test/area", Version: 9}}
+		{"no title", func(in *marksmith.ExamInput) { in.Title = "  " }, marksmith.EUNPROCESSABLE, []string{"title"}},
+		{"closes before opens", func(in *marksmith.ExamInput) { in.ClosesAt = in.OpensAt }, marksmith.EUNPROCESSABLE, []string{"closes_at"}},
+		{"no window", func(in *marksmith.ExamInput) { in.OpensAt = time.Time{} }, marksmith.EUNPROCESSABLE, []string{"opens_at"}},
+		{"negative limits", func(in *marksmith.ExamInput) { in.TimeLimitSeconds, in.LateGraceSeconds = -1, -1 },
+			marksmith.EUNPROCESSABLE, []string{"time_limit_seconds", "late_grace_seconds"}},
+		{"bad feedback", func(in *marksmith.ExamInput) {
+			in.Feedback = marksmith.FeedbackPolicy{AfterSubmit: "key", AfterRelease: "none"}
 		},
-			marksmith.EINVALID, []string{"questions[1].template"}},
-		{"negative marks", func(in *ExamInput) { in.Questions = []QuestionInput{{Template: "test/wide", Marks: -2}} },
-			marksmith.EINVALID, []string{"questions[0].marks"}},
-		{"unknown student", func(in *ExamInput) { in.Roster = append(in.Roster, "nobody@example.org") }, marksmith.EUNPROCESSABLE, nil},
+			marksmith.EUNPROCESSABLE, []string{"feedback.after_submit", "feedback.after_release"}},
+		{"no questions", func(in *marksmith.ExamInput) { in.Questions = nil }, marksmith.EUNPROCESSABLE, []string{"questions"}},
+		{"unknown template", func(in *marksmith.ExamInput) { in.Questions = []marksmith.QuestionInput{{Template: "test/none"}} },
+			marksmith.EUNPROCESSABLE, []string{"questions[0].template"}},
+		{"unknown version", func(in *marksmith.ExamInput) {
+			in.Questions = []marksmith.QuestionInput{{Template: "test/wide"}, {Template: "test/area", Version: 9}}
+		},
+			marksmith.EUNPROCESSABLE, []string{"questions[1].template"}},
+		{"negative marks", func(in *marksmith.ExamInput) {
+			in.Questions = []marksmith.QuestionInput{{Template: "test/wide", Marks: -2}}
+		},
+			marksmith.EUNPROCESSABLE, []string{"questions[0].marks"}},
+		{"a time limit that would wrap the deadline", func(in *marksmith.ExamInput) { in.TimeLimitSeconds = 10_000_000_000 },
+			marksmith.EUNPROCESSABLE, []string{"time_limit_seconds"}},
+		{"a late grace of years", func(in *marksmith.ExamInput) { in.LateGraceSeconds = 10_000_000_000 },
+			marksmith.EUNPROCESSABLE, []string{"late_grace_seconds"}},
+		{"marks of 1e308", func(in *marksmith.ExamInput) {
+			in.Questions = []marksmith.QuestionInput{{Template: "test/wide", Marks: 1e308}}
+		},
+			marksmith.EUNPROCESSABLE, []string{"questions[0].marks"}},
+		{"a version past any", func(in *marksmith.ExamInput) {
+			in.Questions = []marksmith.QuestionInput{{Template: "test/wide", Version: 99999999999}}
+		}, marksmith.EUNPROCESSABLE, []string{"questions[0].version"}},
+		{"a window of ten years", func(in *marksmith.ExamInput) { in.ClosesAt = in.OpensAt.AddDate(10, 0, 0) },
+			marksmith.EUNPROCESSABLE, []string{"closes_at"}},
+		{"a NUL in the title", func(in *marksmith.ExamInput) { in.Title = "Mid\x00term" }, marksmith.EUNPROCESSABLE, []string{"title"}},
+		{"an unknown delivery", func(in *marksmith.ExamInput) { in.Delivery = "pigeon" }, marksmith.EUNPROCESSABLE, []string{"delivery"}},
+		{"unknown student", func(in *marksmith.ExamInput) { in.Roster = append(in.Roster, "nobody@example.org") }, marksmith.EUNPROCESSABLE, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := h.input(3)
@@ -68,7 +87,7 @@ func TestCreateExam(t *testing.T) {
 			wantCode(t, tc.name, err, tc.code)
 			if tc.fields != nil {
 				var fields []string
-				for _, fe := range err.(*marksmith.Error).Details.([]FieldError) {
+				for _, fe := range err.(*marksmith.Error).Details.([]marksmith.FieldError) {
 					fields = append(fields, fe.Field)
 				}
 				if !slices.Equal(fields, tc.fields) {
@@ -81,23 +100,23 @@ func TestCreateExam(t *testing.T) {
 	// Who may see and change it.
 	_, err = h.svc.CreateExam(ctx, h.students[0], h.input(1))
 	wantCode(t, "student creates", err, marksmith.EFORBIDDEN)
-	_, err = h.svc.GetExam(ctx, h.other, e.ID)
+	_, err = h.svc.FindExam(ctx, h.other, e.ID)
 	wantCode(t, "other instructor reads", err, marksmith.ENOTFOUND)
-	_, err = h.svc.GetExam(ctx, h.students[0], e.ID)
+	_, err = h.svc.FindExam(ctx, h.students[0], e.ID)
 	wantCode(t, "student reads", err, marksmith.EFORBIDDEN)
-	if got, err := h.svc.GetExam(ctx, h.admin, e.ID); err != nil || got.ID != e.ID {
+	if got, err := h.svc.FindExam(ctx, h.admin, e.ID); err != nil || got.ID != e.ID {
 		t.Fatalf("admin GetExam = %v, %v", got, err)
 	}
-	_, err = h.svc.GetExam(ctx, nil, e.ID)
+	_, err = h.svc.FindExam(ctx, nil, e.ID)
 	wantCode(t, "nobody reads", err, marksmith.EUNAUTHORIZED)
-	list, n, err := h.svc.ListExams(ctx, h.instructor, 0, 2)
+	list, n, err := h.svc.FindExams(ctx, h.instructor, 0, 2)
 	if err != nil || n != 3 || len(list) != 2 || list[0].ID != b.ID {
 		t.Fatalf("ListExams = %d of %d, %v", len(list), n, err)
 	}
-	if _, n, _ := h.svc.ListExams(ctx, h.other, 0, 0); n != 0 {
+	if _, n, _ := h.svc.FindExams(ctx, h.other, 0, 0); n != 0 {
 		t.Fatalf("other instructor lists %d exams", n)
 	}
-	if _, n, _ := h.svc.ListExams(ctx, h.admin, 0, 0); n != 3 {
+	if _, n, _ := h.svc.FindExams(ctx, h.admin, 0, 0); n != 3 {
 		t.Fatalf("admin lists %d exams", n)
 	}
 
@@ -108,7 +127,7 @@ func TestCreateExam(t *testing.T) {
 	if err != nil || got.Title != "Midterm 2" || got.Seed != 7606 || len(got.Questions) != 2 {
 		t.Fatalf("UpdateExam = %+v, %v", got, err)
 	}
-	if roster, _ := h.svc.Roster(ctx, h.instructor, e.ID); len(roster) != 2 {
+	if roster, _ := h.svc.FindRoster(ctx, h.instructor, e.ID); len(roster) != 2 {
 		t.Fatalf("roster after update has %d students", len(roster))
 	}
 	_, err = h.svc.UpdateExam(ctx, h.other, e.ID, upd)
@@ -141,12 +160,12 @@ func TestSetRoster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SetRoster: %v", err)
 	}
-	want := &RosterResult{Students: 3, Unknown: []string{"ghost@example.org"},
-		Errors: []RosterError{{Entry: "teacher@example.org", Message: "teacher@example.org is an instructor, not a student"}}}
+	want := &marksmith.RosterResult{Students: 3, Unknown: []string{"ghost@example.org"},
+		Errors: []marksmith.RosterError{{Entry: "teacher@example.org", Message: "teacher@example.org is an instructor, not a student"}}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("SetRoster = %+v\nwant %+v", res, want)
 	}
-	roster, _ := h.svc.Roster(ctx, h.instructor, e.ID)
+	roster, _ := h.svc.FindRoster(ctx, h.instructor, e.ID)
 	var got []string
 	for _, u := range roster {
 		got = append(got, u.Email)
@@ -179,7 +198,7 @@ func TestDeleteExamAndAudit(t *testing.T) {
 	if err := h.svc.DeleteExam(ctx, h.instructor, draft.ID); err != nil {
 		t.Fatalf("deleting a draft: %v", err)
 	}
-	if _, err := h.svc.GetExam(ctx, h.instructor, draft.ID); marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
+	if _, err := h.svc.FindExam(ctx, h.instructor, draft.ID); marksmith.ErrorCode(err) != marksmith.ENOTFOUND {
 		t.Errorf("the deleted draft is still there: %v", err)
 	}
 

@@ -41,6 +41,19 @@ func (g *grading) template(ctx context.Context, id string, version int) (*bank.T
 	return t, nil
 }
 
+// prepare loads the corrected template versions papers are graded with,
+// so that grading inside a transaction reads nothing more.
+func (g *grading) prepare(ctx context.Context, papers []*marksmith.Paper) error {
+	for _, p := range papers {
+		if q := questionAt(g.e, p.Position); q != nil && q.GradeVersion != 0 && q.GradeVersion != p.Version {
+			if _, err := g.template(ctx, q.TemplateID, q.GradeVersion); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // variant returns the variant a paper is graded against: the stored one,
 // or its rebuild with the question's corrected template version.
 func (g *grading) variant(ctx context.Context, p *marksmith.Paper) (*bank.Variant, error) {

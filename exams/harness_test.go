@@ -40,6 +40,7 @@ func (c *clock) set(t time.Time) {
 // instructors and students s1..sN, and the test templates stored.
 type harness struct {
 	db         *storage.DB
+	store      *storage.Store
 	exams      *storage.ExamStore
 	users      *storage.UserStore
 	templates  *storage.TemplateStore
@@ -67,10 +68,10 @@ func setupHarness(t testing.TB, db *storage.DB, students int) *harness {
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{db: db, exams: storage.NewExamStore(db), users: storage.NewUserStore(db),
-		templates: storage.NewTemplateStore(db), clock: &clock{t: t0}}
+	h := &harness{db: db, store: storage.NewStore(db), clock: &clock{t: t0}}
+	h.exams, h.users, h.templates = h.store.ExamStore, h.store.UserStore, h.store.TemplateStore
 	db.Now = h.clock.now
-	h.svc = New(h.exams, h.users, h.templates, h.clock.now, nil)
+	h.svc = New(h.store, h.clock.now, nil)
 	h.admin = h.user(t, "admin@example.org", marksmith.RoleAdmin, "")
 	h.instructor = h.user(t, "teacher@example.org", marksmith.RoleInstructor, "")
 	h.other = h.user(t, "other@example.org", marksmith.RoleInstructor, "")
@@ -139,11 +140,11 @@ func (h *harness) emails(n int) []string {
 // input is an exam open from t0 for two hours, with a 30-minute time
 // limit and a 60-second grace, on the area template (20 marks) and the
 // wide template (marks its own), for the first n students.
-func (h *harness) input(n int) ExamInput {
-	seed := uint64(7606)
-	return ExamInput{
+func (h *harness) input(n int) marksmith.ExamInput {
+	seed := marksmith.Seed(7606)
+	return marksmith.ExamInput{
 		Title: "Midterm", Seed: &seed,
-		Questions: []QuestionInput{{Template: "test/area", Version: 1, Marks: 20}, {Template: "test/wide"}},
+		Questions: []marksmith.QuestionInput{{Template: "test/area", Version: 1, Marks: 20}, {Template: "test/wide"}},
 		OpensAt:   t0, ClosesAt: t0.Add(2 * time.Hour), TimeLimitSeconds: 1800, LateGraceSeconds: 60,
 		Feedback: marksmith.FeedbackPolicy{AfterSubmit: marksmith.FeedbackScore, AfterRelease: marksmith.FeedbackKey},
 		Roster:   h.emails(n),
@@ -151,7 +152,7 @@ func (h *harness) input(n int) ExamInput {
 }
 
 // published creates and publishes an exam from in.
-func (h *harness) published(t testing.TB, in ExamInput) *marksmith.Exam {
+func (h *harness) published(t testing.TB, in marksmith.ExamInput) *marksmith.Exam {
 	t.Helper()
 	e, err := h.svc.CreateExam(t.Context(), h.instructor, in)
 	if err != nil {
@@ -160,7 +161,7 @@ func (h *harness) published(t testing.TB, in ExamInput) *marksmith.Exam {
 	if _, err := h.svc.Publish(t.Context(), h.instructor, e.ID); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	e, err = h.svc.GetExam(t.Context(), h.instructor, e.ID)
+	e, err = h.svc.FindExam(t.Context(), h.instructor, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +190,9 @@ func (h *harness) paper(t testing.TB, examID int64, student *marksmith.User, pos
 }
 
 // save autosaves an answer and fails the test on error.
-func (h *harness) save(t testing.TB, student *marksmith.User, attemptID int64, question int, part, raw string, seq int64) *SaveResult {
+func (h *harness) save(t testing.TB, student *marksmith.User, attemptID int64, question int, part, raw string, seq int64) *marksmith.SaveResult {
 	t.Helper()
-	res, err := h.svc.SaveAnswer(t.Context(), student, attemptID, question, part, raw, seq)
+	res, err := h.svc.SaveAnswer(t.Context(), student, marksmith.SaveInput{AttemptID: attemptID, Question: question, Part: part, Answer: raw, Seq: seq})
 	if err != nil {
 		t.Fatalf("SaveAnswer(%s q%d %s %q #%d): %v", student.Email, question, part, raw, seq, err)
 	}
@@ -199,7 +200,7 @@ func (h *harness) save(t testing.TB, student *marksmith.User, attemptID int64, q
 }
 
 // start starts (or resumes) a student's attempt and fails the test on error.
-func (h *harness) start(t testing.TB, student *marksmith.User, examID int64) *AttemptView {
+func (h *harness) start(t testing.TB, student *marksmith.User, examID int64) *marksmith.AttemptView {
 	t.Helper()
 	v, err := h.svc.StartAttempt(t.Context(), student, examID)
 	if err != nil {

@@ -14,38 +14,6 @@ import (
 	"github.com/marksmith/marksmith/variants"
 )
 
-// PublishReport says what a publish generated.
-type PublishReport struct {
-	ExamID    int64              `json:"exam_id"`
-	Students  int                `json:"students"`
-	Questions int                `json:"questions"`
-	Papers    int                `json:"papers"` // one per student and question
-	Distinct  []QuestionDistinct `json:"distinct"`
-	Duration  time.Duration      `json:"-"`
-	// DurationMS is Duration in milliseconds, for JSON.
-	DurationMS int64 `json:"duration_ms"`
-}
-
-// QuestionDistinct is how many distinct variants one question has across
-// the roster. Exhausted is set when the template's parameter space (or the
-// search for a distinct variant) ran out, so some students share a variant.
-type QuestionDistinct struct {
-	Position  int    `json:"question"`
-	Template  string `json:"template"`
-	Version   int    `json:"version"`
-	Distinct  int    `json:"distinct"`
-	Exhausted bool   `json:"exhausted,omitempty"`
-}
-
-// SelfTestFailure is a template whose self-test failed at publish; it is
-// the Details of the EUNPROCESSABLE error Publish returns.
-type SelfTestFailure struct {
-	Positions []int    `json:"questions"`
-	Template  string   `json:"template"`
-	Version   int      `json:"version"`
-	Failures  []string `json:"failures"`
-}
-
 // Publish tuning.
 const (
 	// selfTestCount bounds the variants each template's self-test draws.
@@ -59,15 +27,15 @@ const (
 const questionSalt = "questions"
 
 // Publish generates and stores every rostered student's paper of a draft
-// exam and marks it published. It first loads each question's pinned
-// template version and runs its self-test over min(roster, 200) variants
-// drawn with the exam seed: a failing template stops the publish with
-// EUNPROCESSABLE naming it and its failures. Variants are distinct across
-// the roster wherever the parameter space allows, deterministic in (exam
-// seed, student key, template), and generated and stored batch by batch,
-// so memory is bounded by a batch. On any failure the papers stored so far
-// are deleted and the exam stays a draft.
-func (s *Service) Publish(ctx context.Context, actor *marksmith.User, id int64) (*PublishReport, error) {
+// exam and marks it published, in one transaction: a failure anywhere
+// leaves the exam a draft with no papers. It first loads each question's
+// pinned template version and runs its self-test over min(roster, 200)
+// variants drawn with the exam seed: a failing template stops the publish
+// with EUNPROCESSABLE naming it and its failures. Variants are distinct
+// across the roster wherever the parameter space allows, deterministic in
+// (exam seed, student key, template), and generated and stored batch by
+// batch, so memory is bounded by a batch.
+func (s *Service) Publish(ctx context.Context, actor *marksmith.User, id int64) (*marksmith.PublishReport, error) {
 	start := time.Now()
 	e, err := s.managedExam(ctx, actor, id)
 	if err != nil {
@@ -76,7 +44,7 @@ func (s *Service) Publish(ctx context.Context, actor *marksmith.User, id int64) 
 	if e.Status != marksmith.ExamDraft {
 		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is already published.", id)
 	}
-	roster, err := s.exams.FindRoster(ctx, id)
+	roster, err := s.store.FindRoster(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("publish exam %d: roster: %w", id, err)
 	}
@@ -87,72 +55,80 @@ func (s *Service) Publish(ctx context.Context, actor *marksmith.User, id int64) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.selfTest(e, qs, min(len(roster), selfTestCount)); err != nil {
+	if err := s.selfTest(ctx, e, qs, min(len(roster), selfTestCount)); err != nil {
 		return nil, err
 	}
-	rep := &PublishReport{ExamID: id, Students: len(roster), Questions: len(qs)}
-	n, err := s.generate(ctx, e, qs, roster)
-	if err != nil {
-		if !isCode(err, marksmith.ECONFLICT) {
-			// Papers of a concurrent publish (ECONFLICT) are not ours to delete.
-			if derr := s.exams.DeletePapers(context.WithoutCancel(ctx), id); derr != nil {
-				s.logger.Error("publish: delete papers after failure", "exam", id, "err", derr)
-			}
-		}
-		return nil, err
-	}
+	rep := &marksmith.PublishReport{ExamID: id, Students: len(roster), Questions: len(qs)}
 	now := s.clock()
-	if err := s.exams.MarkPublished(ctx, id, now); err != nil {
-		if derr := s.exams.DeletePapers(context.WithoutCancel(ctx), id); derr != nil {
-			s.logger.Error("publish: delete papers after failure", "exam", id, "err", derr)
+	err = s.store.WithTx(ctx, func(tx marksmith.Store) error {
+		// Papers a failed publish left behind (a crash mid-way) would
+		// collide with this one's: a draft has none of its own.
+		if err := tx.DeletePapers(ctx, id, 0); err != nil {
+			return err
 		}
-		if isCode(err, marksmith.ECONFLICT) {
-			return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is already published.", id)
+		n, err := s.generate(ctx, tx, e, qs, users(roster))
+		if err != nil {
+			return err
 		}
+		rep.Papers = n
+		if err := tx.MarkPublished(ctx, id, now); err != nil {
+			if isCode(err, marksmith.ECONFLICT) {
+				return marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is already published.", id)
+			}
+			return err
+		}
+		for _, q := range qs {
+			rep.Distinct = append(rep.Distinct, marksmith.QuestionDistinct{
+				Position: q.q.Position, Template: q.q.TemplateID, Version: q.q.Version,
+				Distinct: q.cohort.Distinct(), Exhausted: q.cohort.Exhausted(),
+			})
+		}
+		rep.Duration = time.Since(start)
+		rep.DurationMS = rep.Duration.Milliseconds()
+		after, _ := json.Marshal(rep)
+		return tx.AddAudit(ctx, &marksmith.AuditEntry{ExamID: id, Actor: actor.ID, Action: "publish",
+			Target: fmt.Sprintf("exam %d", id), After: after, At: now})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("publish exam %d: %w", id, err)
-	}
-	rep.Papers = n
-	for _, q := range qs {
-		rep.Distinct = append(rep.Distinct, QuestionDistinct{
-			Position: q.q.Position, Template: q.q.TemplateID, Version: q.q.Version,
-			Distinct: len(q.seen), Exhausted: q.exhausted,
-		})
-	}
-	rep.Duration = time.Since(start)
-	rep.DurationMS = rep.Duration.Milliseconds()
-	after, _ := json.Marshal(rep)
-	if err := s.exams.AddAudit(ctx, &marksmith.AuditEntry{ExamID: id, Actor: actor.ID, Action: "publish",
-		Target: fmt.Sprintf("exam %d", id), After: after, At: now}); err != nil {
-		s.logger.Error("publish: audit", "exam", id, "err", err)
 	}
 	s.logger.Info("exam published", "exam", id, "students", rep.Students, "papers", rep.Papers, "duration", rep.Duration)
 	return rep, nil
 }
 
+// users returns the users of roster entries.
+func users(entries []*marksmith.RosterEntry) []*marksmith.User {
+	out := make([]*marksmith.User, len(entries))
+	for i, r := range entries {
+		out[i] = r.User
+	}
+	return out
+}
+
 // pubQuestion is one question being published: its template, and the
 // cohort's state (the fingerprints drawn so far).
 type pubQuestion struct {
-	q     marksmith.ExamQuestion
-	t     *bank.Template
-	space float64
+	q marksmith.ExamQuestion
+	t *bank.Template
 	// canonical holds, per part, the option IDs in the template's
 	// canonical order (for exams that do not shuffle options).
 	canonical map[string][]string
-	seen      map[string]struct{}
-	exhausted bool
-	sat       variants.Saturation // as variants.DrawCohort keeps it
+	cohort    *variants.CohortDraw
 }
 
 // loadTemplate loads one stored template version.
 func (s *Service) loadTemplate(ctx context.Context, id string, version int) (*bank.Template, error) {
-	tv, err := s.templates.FindTemplateVersion(ctx, id, version)
+	tv, err := s.store.FindTemplateVersion(ctx, id, version)
 	if isCode(err, marksmith.ENOTFOUND) {
 		return nil, marksmith.Errorf(marksmith.EUNPROCESSABLE, "Template %s has no version %d.", id, version)
 	} else if err != nil {
 		return nil, fmt.Errorf("find template %s version %d: %w", id, version, err)
 	}
-	t, err := bank.Load(tv.TemplateID+"."+tv.Format, []byte(tv.Source))
+	t, err := bank.LoadContext(ctx, tv.TemplateID+"."+tv.Format, []byte(tv.Source), bank.LoadOptions{Limits: s.Limits})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, &marksmith.Error{Code: marksmith.EUNPROCESSABLE,
 			Message: fmt.Sprintf("Template %s version %d does not load.", id, tv.Version), Details: err.Error()}
 	}
@@ -176,7 +152,7 @@ func (s *Service) loadQuestions(ctx context.Context, e *marksmith.Exam) ([]*pubQ
 			}
 			loaded[key] = t
 		}
-		pq := &pubQuestion{q: q, t: t, space: t.Generator().SpaceSize(), seen: map[string]struct{}{}}
+		pq := &pubQuestion{q: q, t: t, cohort: t.Generator().NewCohortDraw(uint64(e.Seed), t.ID, cohortRetries)}
 		if !e.ShuffleOptions {
 			c, err := t.Canonical()
 			if err != nil {
@@ -196,7 +172,7 @@ func (s *Service) loadQuestions(ctx context.Context, e *marksmith.Exam) ([]*pubQ
 
 // selfTest runs every distinct template's self-test in parallel and
 // returns EUNPROCESSABLE naming each failing template.
-func (s *Service) selfTest(e *marksmith.Exam, qs []*pubQuestion, count int) error {
+func (s *Service) selfTest(ctx context.Context, e *marksmith.Exam, qs []*pubQuestion, count int) error {
 	type job struct {
 		t         *bank.Template
 		positions []int
@@ -220,7 +196,7 @@ func (s *Service) selfTest(e *marksmith.Exam, qs []*pubQuestion, count int) erro
 				j.failures = []string{fmt.Sprintf("the self-test failed: %v", r)}
 			}
 		}()
-		rep, err := j.t.SelfTest(e.Seed, count)
+		rep, err := j.t.SelfTestContext(ctx, uint64(e.Seed), count)
 		switch {
 		case err != nil:
 			j.failures = []string{err.Error()}
@@ -228,13 +204,13 @@ func (s *Service) selfTest(e *marksmith.Exam, qs []*pubQuestion, count int) erro
 			j.failures = rep.Failures
 		}
 	})
-	var failed []SelfTestFailure
+	var failed []marksmith.SelfTestFailure
 	var names []string
 	for _, j := range jobs {
 		if len(j.failures) == 0 {
 			continue
 		}
-		failed = append(failed, SelfTestFailure{Positions: j.positions, Template: j.t.ID, Version: j.t.Version, Failures: j.failures})
+		failed = append(failed, marksmith.SelfTestFailure{Positions: j.positions, Template: j.t.ID, Version: j.t.Version, Failures: j.failures})
 		names = append(names, fmt.Sprintf("%s version %d (question %s): %s", j.t.ID, j.t.Version, joinInts(j.positions), j.failures[0]))
 	}
 	if len(failed) == 0 {
@@ -297,7 +273,7 @@ func studentKey(u *marksmith.User) string {
 // generate builds and stores every student's papers, batch by batch: one
 // goroutine generates the next batch (on s.workers() goroutines) while the
 // current one is stored. It returns how many papers it stored.
-func (s *Service) generate(ctx context.Context, e *marksmith.Exam, qs []*pubQuestion, roster []*marksmith.User) (int, error) {
+func (s *Service) generate(ctx context.Context, store marksmith.Store, e *marksmith.Exam, qs []*pubQuestion, roster []*marksmith.User) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	size := s.batchSize()
@@ -329,7 +305,7 @@ func (s *Service) generate(ctx context.Context, e *marksmith.Exam, qs []*pubQues
 		if err := ctx.Err(); err != nil {
 			return n, fmt.Errorf("publish exam %d: %w", e.ID, err)
 		}
-		if err := s.exams.SavePapers(ctx, b.papers); err != nil {
+		if err := store.SavePapers(ctx, b.papers); err != nil {
 			if isCode(err, marksmith.ECONFLICT) {
 				return n, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d is being published by another request.", e.ID)
 			}
@@ -350,16 +326,13 @@ type drawn struct {
 }
 
 // generateBatch builds the papers of a batch of students, choosing each
-// variant exactly as variants.DrawCohort does: the student's hashed seed,
-// unless its variant repeats one already given, in which case the first
-// of cohortRetries alternative seeds whose variant does not (while the
-// template's space is not known to be used up). So the result does not
-// depend on batching or scheduling. The work is spread over s.workers()
-// goroutines: base variants are built in parallel; the students whose base
-// variant repeats an earlier one have their alternatives' fingerprints
-// drawn in parallel up front (only the parameters, not the variant); the
-// choice is then made in roster order; and a variant is built again only
-// for a student who got an alternative.
+// variant with the question's CohortDraw, in roster order, so the result
+// does not depend on batching or scheduling. The work is spread over
+// s.workers() goroutines: base variants are built in parallel; the
+// students whose base variant repeats an earlier one have their
+// alternatives' fingerprints drawn in parallel up front (only the
+// parameters, not the variant); the choice is then made in roster order;
+// and a variant is built again only for a student who got an alternative.
 func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students []*marksmith.User) ([]*marksmith.Paper, error) {
 	nq, ns := len(qs), len(students)
 	keys := make([]string, ns)
@@ -370,14 +343,14 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 	base := make([]drawn, nq*ns)
 	s.each(len(base), func(i int) {
 		q := qs[i/ns]
-		base[i] = q.draw(variants.Seed(e.Seed, keys[i%ns], q.t.ID))
+		base[i] = q.draw(q.cohort.Base(keys[i%ns]))
 	})
 
 	// Students whose base variant repeats one drawn before it, in the
 	// cohort or in this batch, certainly need alternatives.
 	var need []int
 	for qi, q := range qs {
-		if q.sat.Full() || float64(len(q.seen)) >= q.space {
+		if !q.cohort.Searching() {
 			continue // repeats are unavoidable: no alternatives are tried
 		}
 		local := make(map[string]struct{}, ns)
@@ -386,9 +359,8 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 			if d.err != nil {
 				continue
 			}
-			_, before := q.seen[d.fp]
 			_, earlier := local[d.fp]
-			if before || earlier {
+			if q.cohort.Seen(d.fp) || earlier {
 				need = append(need, qi*ns+si)
 			} else {
 				local[d.fp] = struct{}{}
@@ -416,39 +388,18 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 			if d.err != nil {
 				return nil, q.drawError(keys[si], d.err)
 			}
-			chosen[i] = d.seed
-			fp := d.fp
-			tries := cohortRetries
-			if q.sat.Full() || float64(len(q.seen)) >= q.space {
-				tries, q.exhausted = 0, true
-			}
-			if _, dup := q.seen[fp]; dup {
-				if tries == 0 {
-					q.exhausted = true
+			seed, err := q.cohort.Next(d.seed, d.fp, func(k int) (string, error) {
+				alt := q.sample(variants.Reseed(d.seed, k))
+				if j, ok := altOf[i]; ok {
+					alt = alts[j][k-1]
 				}
-				for k := 1; k <= tries; k++ {
-					var alt sampled
-					if j, ok := altOf[i]; ok {
-						alt = alts[j][k-1]
-					} else {
-						alt = q.sample(variants.Reseed(d.seed, k))
-					}
-					if alt.err != nil {
-						return nil, q.drawError(keys[si], alt.err)
-					}
-					if _, dup := q.seen[alt.fp]; !dup {
-						chosen[i], fp = alt.seed, alt.fp
-						break
-					}
-					if k == tries {
-						q.exhausted = true
-					}
-				}
+				return alt.fp, alt.err
+			})
+			if err != nil {
+				return nil, q.drawError(keys[si], err)
 			}
-			_, repeat := q.seen[fp]
-			q.sat.Record(repeat)
-			q.seen[fp] = struct{}{}
-			if chosen[i] != d.seed {
+			chosen[i] = seed
+			if seed != d.seed {
 				rebuild = append(rebuild, i)
 			}
 		}
@@ -471,7 +422,7 @@ func (s *Service) generateBatch(e *marksmith.Exam, qs []*pubQuestion, students [
 			}
 			papers = append(papers, &marksmith.Paper{
 				ExamID: e.ID, UserID: u.ID, Position: q.q.Position, Order: orders[si][qi],
-				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: d.seed, Variant: d.json,
+				TemplateID: q.q.TemplateID, Version: q.q.Version, Seed: marksmith.Seed(d.seed), Variant: d.json,
 			})
 		}
 	}
@@ -585,7 +536,7 @@ func questionOrder(e *marksmith.Exam, key string, n int) []int {
 		}
 		return order
 	}
-	for place, qi := range variants.Permutation(e.Seed, questionSalt+key, n) {
+	for place, qi := range variants.Permutation(uint64(e.Seed), questionSalt+key, n) {
 		order[qi] = place + 1
 	}
 	return order

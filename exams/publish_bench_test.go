@@ -87,10 +87,10 @@ func BenchmarkPublish10k(b *testing.B) {
 	b.Run("generate-parallel", func(b *testing.B) {
 		for b.Loop() {
 			for _, q := range qs {
-				q.seen, q.exhausted = map[string]struct{}{}, false
+				q.cohort = q.t.Generator().NewCohortDraw(uint64(e.Seed), q.t.ID, cohortRetries)
 			}
 			for lo := 0; lo < n; lo += DefaultBatchSize {
-				if _, err := h.svc.generateBatch(e, qs, roster[lo:min(lo+DefaultBatchSize, n)]); err != nil {
+				if _, err := h.svc.generateBatch(e, qs, users(roster[lo:min(lo+DefaultBatchSize, n)])); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -100,7 +100,7 @@ func BenchmarkPublish10k(b *testing.B) {
 	})
 	// Storing alone: the papers of the first batch, their JSON reused for
 	// every later batch, saved batch by batch as Publish does.
-	sample, err := h.svc.generateBatch(e, qs, roster[:DefaultBatchSize])
+	sample, err := h.svc.generateBatch(e, qs, users(roster[:DefaultBatchSize]))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func BenchmarkPublish10k(b *testing.B) {
 		for b.Loop() {
 			for _, u := range roster {
 				for _, tp := range ts {
-					v, err := tp.Variant(variants.Seed(e.Seed, studentKey(u), tp.ID))
+					v, err := tp.Variant(variants.Seed(uint64(e.Seed), studentKey(u.User), tp.ID))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -202,13 +202,13 @@ func publishSetup(b *testing.B, db *storage.DB, n int) (*harness, []*bank.Templa
 	h := setupHarness(b, db, 0)
 	ids := addStudents(b, db, n)
 	ts := h.storeBuiltin(b)
-	var questions []QuestionInput
+	var questions []marksmith.QuestionInput
 	for _, tp := range ts {
-		questions = append(questions, QuestionInput{Template: tp.ID})
+		questions = append(questions, marksmith.QuestionInput{Template: tp.ID})
 	}
 	b.Logf("%d students × %d built-in questions on %s", len(ids), len(questions), db.Dialect())
 	newExam := func(b *testing.B) *marksmith.Exam {
-		seed := uint64(20250519)
+		seed := marksmith.Seed(20250519)
 		in := h.input(0)
 		in.Seed, in.Questions, in.ShuffleQuestions, in.ShuffleOptions = &seed, questions, true, true
 		e, err := h.svc.CreateExam(b.Context(), h.instructor, in)

@@ -18,7 +18,7 @@ func TestPublish(t *testing.T) {
 	in := h.input(n)
 	in.ShuffleQuestions = true
 	in.ShuffleOptions = true
-	in.Questions = append(in.Questions, QuestionInput{Template: "test/wide"})
+	in.Questions = append(in.Questions, marksmith.QuestionInput{Template: "test/wide"})
 	e, err := h.svc.CreateExam(ctx, h.instructor, in)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("Publish: %v", err)
 	}
 	// test/area has 4 × 4 = 16 variants for 40 students; test/wide ~10^6.
-	want := []QuestionDistinct{
+	want := []marksmith.QuestionDistinct{
 		{Position: 1, Template: "test/area", Version: 1, Distinct: 16, Exhausted: true},
 		{Position: 2, Template: "test/wide", Version: 1, Distinct: n},
 		{Position: 3, Template: "test/wide", Version: 1, Distinct: n},
@@ -67,12 +67,12 @@ func TestPublish(t *testing.T) {
 			t.Fatalf("question %d: %d papers, %v", q.position, len(papers), err)
 		}
 		for i, p := range papers {
-			if p.UserID != h.students[i].ID || p.Seed != cohort.Seeds[i] || p.Version != 1 || p.TemplateID != q.template {
+			if p.UserID != h.students[i].ID || uint64(p.Seed) != cohort.Seeds[i] || p.Version != 1 || p.TemplateID != q.template {
 				t.Fatalf("question %d student %d: paper %+v, want seed %d", q.position, i, p, cohort.Seeds[i])
 			}
 			v := h.paper(t, e.ID, h.students[i], q.position)
-			fresh, _ := templates[q.template].Variant(p.Seed)
-			if v.Seed != p.Seed || v.Stem != fresh.Stem || v.Parts[0].Prompt != fresh.Parts[0].Prompt {
+			fresh, _ := templates[q.template].Variant(uint64(p.Seed))
+			if v.Seed != uint64(p.Seed) || v.Stem != fresh.Stem || v.Parts[0].Prompt != fresh.Parts[0].Prompt {
 				t.Fatalf("question %d student %d: stored variant differs from variant %d", q.position, i, p.Seed)
 			}
 		}
@@ -141,7 +141,7 @@ func TestPublishSelfTestFailure(t *testing.T) {
 	h := newHarness(t, 3)
 	ctx := t.Context()
 	in := h.input(3)
-	in.Questions = append(in.Questions, QuestionInput{Template: "test/nokey"})
+	in.Questions = append(in.Questions, marksmith.QuestionInput{Template: "test/nokey"})
 	e, err := h.svc.CreateExam(ctx, h.instructor, in)
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +154,11 @@ func TestPublishSelfTestFailure(t *testing.T) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
-	details := err.(*marksmith.Error).Details.([]SelfTestFailure)
+	details := err.(*marksmith.Error).Details.([]marksmith.SelfTestFailure)
 	if len(details) != 1 || details[0].Template != "test/nokey" || !slices.Equal(details[0].Positions, []int{3}) || len(details[0].Failures) != 6 {
 		t.Fatalf("details %+v", details)
 	}
-	got, _ := h.svc.GetExam(ctx, h.instructor, e.ID)
+	got, _ := h.svc.FindExam(ctx, h.instructor, e.ID)
 	papers, _ := h.exams.FindExamPapers(ctx, e.ID, 0)
 	if got.Status != marksmith.ExamDraft || len(papers) != 0 {
 		t.Fatalf("after a failed publish: status %s, %d papers", got.Status, len(papers))

@@ -11,27 +11,6 @@ import (
 	"github.com/marksmith/marksmith/bank"
 )
 
-// RegradeInput asks to regrade an exam's questions from one template
-// against another (typically corrected) version of it.
-type RegradeInput struct {
-	Template string `json:"template"`
-	Version  int    `json:"version"` // 0: the latest
-	DryRun   bool   `json:"dry_run"`
-}
-
-// RegradeReport lists every score a regrade changed (or, in a dry run,
-// would change). Grades a reviewer set are kept; what the corrected key
-// would give them is listed in Kept.
-type RegradeReport struct {
-	Template  string        `json:"template"`
-	Version   int           `json:"version"`
-	DryRun    bool          `json:"dry_run"`
-	Questions []int         `json:"questions"`
-	Attempts  int           `json:"attempts"` // graded attempts regraded
-	Changes   []ScoreChange `json:"changes"`
-	Kept      []ScoreChange `json:"kept,omitempty"`
-}
-
 // Regrade regrades every graded attempt's questions that come from
 // in.Template against version in.Version: each stored variant is rebuilt
 // with that version (the student's drawn values kept, the key
@@ -41,16 +20,21 @@ type RegradeReport struct {
 // an audit entry per changed score, and makes the version grade the
 // questions from now on (attempts submitted later included). Papers keep
 // the variant as issued: what the student saw is never rewritten.
-func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int64, in RegradeInput) (*RegradeReport, error) {
+func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int64, in marksmith.RegradeInput) (*marksmith.RegradeReport, error) {
 	e, err := s.publishedExam(ctx, actor, examID)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(in.Template) == "" {
-		return nil, invalid([]FieldError{{Field: "template", Message: "is required"}})
+		return nil, invalid("regrade", marksmith.Problems{{Field: "template", Message: "is required"}})
 	}
-	if in.Version < 0 {
-		return nil, invalid([]FieldError{{Field: "version", Message: "must not be negative"}})
+	// Checked before it is looked for, and quoted back, in the exam.
+	var p marksmith.Problems
+	if p.CheckText("template", in.Template, marksmith.MaxTemplateID); len(p) > 0 {
+		return nil, invalid("regrade", p)
+	}
+	if in.Version < 0 || in.Version > maxVersion {
+		return nil, invalid("regrade", marksmith.Problems{{Field: "version", Message: "must be from 0 (the latest) to 1073741824"}})
 	}
 	var positions []int
 	for _, q := range e.Questions {
@@ -59,7 +43,7 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 		}
 	}
 	if len(positions) == 0 {
-		return nil, invalid([]FieldError{{Field: "template", Message: fmt.Sprintf("exam %d has no question from template %s", examID, in.Template)}})
+		return nil, invalid("regrade", marksmith.Problems{{Field: "template", Message: fmt.Sprintf("exam %d has no question from template %s", examID, in.Template)}})
 	}
 	t, err := s.loadTemplate(ctx, in.Template, in.Version)
 	if err != nil {
@@ -69,7 +53,7 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 	if err != nil {
 		return nil, err
 	}
-	rep := &RegradeReport{Template: in.Template, Version: t.Version, DryRun: in.DryRun, Questions: positions, Changes: []ScoreChange{}}
+	rep := &marksmith.RegradeReport{Template: in.Template, Version: t.Version, DryRun: in.DryRun, Questions: positions, Changes: []marksmith.ScoreChange{}}
 	old := map[answerKey]*marksmith.Grade{}
 	for _, g := range d.grades {
 		old[answerKey{g.AttemptID, g.Position, g.Part}] = g
@@ -81,7 +65,7 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 	attempts := map[int64]bool{}
 	reason := fmt.Sprintf("regrade against template %s version %d", in.Template, t.Version)
 	for _, pos := range positions {
-		papers, err := s.exams.FindExamPapers(ctx, examID, pos)
+		papers, err := s.store.FindExamPapers(ctx, examID, pos)
 		if err != nil {
 			return nil, fmt.Errorf("regrade exam %d question %d: papers: %w", examID, pos, err)
 		}
@@ -121,7 +105,7 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 				if og != nil && og.ReviewedBy != nil {
 					// A reviewer's decision stands.
 					if ng.Score != og.Score {
-						rep.Kept = append(rep.Kept, ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: og.Score, After: ng.Score})
+						rep.Kept = append(rep.Kept, marksmith.ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: og.Score, After: ng.Score})
 					}
 					continue
 				}
@@ -134,7 +118,7 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 					continue
 				}
 				changed[k] = ng
-				rep.Changes = append(rep.Changes, ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: before, After: ng.Score})
+				rep.Changes = append(rep.Changes, marksmith.ScoreChange{AttemptID: a.ID, UserID: userID, Student: email, Question: pos, Part: ng.Part, Before: before, After: ng.Score})
 				b, _ := json.Marshal(og)
 				after, _ := json.Marshal(ng)
 				audit = append(audit, &marksmith.AuditEntry{ExamID: examID, Actor: actor.ID, Action: "regrade",
@@ -147,26 +131,28 @@ func (s *Service) Regrade(ctx context.Context, actor *marksmith.User, examID int
 	if in.DryRun {
 		return rep, nil
 	}
-	if len(updated) > 0 {
-		for _, ng := range updated {
-			if _, ok := changed[answerKey{ng.AttemptID, ng.Position, ng.Part}]; !ok {
-				changed[answerKey{ng.AttemptID, ng.Position, ng.Part}] = ng
+	// The new grades, the attempts' totals, the audit and the version that
+	// grades the questions from now on: all or nothing.
+	if len(updated) > 0 && len(audit) == 0 {
+		// Nothing scored differently, but the grades now record the version.
+		audit = append(audit, &marksmith.AuditEntry{ExamID: examID, Actor: actor.ID, Action: "regrade",
+			Target: fmt.Sprintf("exam %d questions %s", examID, joinInts(positions)), Reason: reason + ": no score changed", At: now})
+	}
+	err = s.store.WithTx(ctx, func(tx marksmith.Store) error {
+		if len(updated) > 0 {
+			if err := tx.UpdateGrades(ctx, updated, audit); err != nil {
+				return err
 			}
 		}
-		scores := attemptScores(d.grades, changed)
-		if len(audit) == 0 {
-			// Nothing scored differently, but the grades now record the version.
-			audit = append(audit, &marksmith.AuditEntry{ExamID: examID, Actor: actor.ID, Action: "regrade",
-				Target: fmt.Sprintf("exam %d questions %s", examID, joinInts(positions)), Reason: reason + ": no score changed", At: now})
+		for _, pos := range positions {
+			if err := tx.SetGradeVersion(ctx, examID, pos, t.Version); err != nil {
+				return fmt.Errorf("question %d: %w", pos, err)
+			}
 		}
-		if err := s.exams.UpdateGrades(ctx, updated, scores, audit); err != nil {
-			return nil, fmt.Errorf("regrade exam %d: %w", examID, err)
-		}
-	}
-	for _, pos := range positions {
-		if err := s.exams.SetGradeVersion(ctx, examID, pos, t.Version); err != nil {
-			return nil, fmt.Errorf("regrade exam %d: question %d: %w", examID, pos, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("regrade exam %d: %w", examID, err)
 	}
 	return rep, nil
 }

@@ -57,19 +57,23 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
 )
 
 // DefaultBatchSize is how many students' papers Publish generates and
 // stores at a time; memory is bounded by a few batches, not the roster.
 const DefaultBatchSize = 500
 
-// Service is the exam service. Create it with New.
+// Service is the exam service, marksmith.ExamService. Create it with New.
 type Service struct {
-	exams     marksmith.ExamStore
-	users     marksmith.UserStore
-	templates marksmith.TemplateStore
-	now       func() time.Time
-	logger    *slog.Logger
+	store  marksmith.Store
+	now    func() time.Time
+	logger *slog.Logger
+	// parts keeps, per published exam, what a save needs of each
+	// student's paper (see saves.go).
+	parts *partCache
+	// exams keeps decoded exams by version (see examcache.go).
+	exams *examCache
 
 	// BatchSize is how many students Publish generates papers for and
 	// stores at a time; 0 means DefaultBatchSize.
@@ -77,19 +81,24 @@ type Service struct {
 	// Workers is how many goroutines generate variants during Publish; 0
 	// means runtime.GOMAXPROCS(0).
 	Workers int
+	// Limits are the template limits stored versions are loaded under:
+	// the ones uploads were checked against (zero fields: bank's defaults).
+	Limits bank.Limits
 }
 
-// New returns the exam service over the given storage. now is the clock
-// every window, deadline and timestamp is read from (time.Now in
-// production); a nil logger discards.
-func New(exams marksmith.ExamStore, users marksmith.UserStore, templates marksmith.TemplateStore, now func() time.Time, logger *slog.Logger) *Service {
+var _ marksmith.ExamService = (*Service)(nil)
+
+// New returns the exam service over store. now is the clock every window,
+// deadline and timestamp is read from (time.Now in production); a nil
+// logger discards.
+func New(store marksmith.Store, now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{exams: exams, users: users, templates: templates, now: now, logger: logger}
+	return &Service{store: store, now: now, logger: logger, parts: newPartCache(defaultPartCacheSize), exams: newExamCache()}
 }
 
 // clock returns the current time in UTC, truncated to the microsecond the
@@ -170,8 +179,8 @@ func (s *Service) managedExam(ctx context.Context, actor *marksmith.User, id int
 	if err := requireStaff(actor); err != nil {
 		return nil, err
 	}
-	e, err := s.exams.FindExamByID(ctx, id)
-	if marksmith.ErrorCode(err) == marksmith.ENOTFOUND {
+	e, err := s.store.FindExamByID(ctx, id)
+	if isCode(err, marksmith.ENOTFOUND) {
 		return nil, examNotFound(id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find exam %d: %w", id, err)
@@ -200,21 +209,8 @@ func isCode(err error, code string) bool {
 	return errors.As(err, &me) && me.Code == code
 }
 
-// FieldError names a field of the input and what is wrong with it; it is
-// the Details of EINVALID errors.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// invalid returns an EINVALID error listing the problems.
-func invalid(problems []FieldError) error {
-	msg := "Invalid exam."
-	if len(problems) == 1 {
-		msg = fmt.Sprintf("Invalid %s: %s.", problems[0].Field, problems[0].Message)
-	}
-	return &marksmith.Error{Code: marksmith.EINVALID, Message: msg, Details: problems}
-}
+// invalid returns the EUNPROCESSABLE error of problems with what.
+func invalid(what string, problems marksmith.Problems) error { return problems.Err(what) }
 
 // examMax returns the total marks of the exam.
 func examMax(e *marksmith.Exam) float64 {

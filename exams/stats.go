@@ -30,76 +30,9 @@ const (
 	FairnessBins      = 5
 )
 
-// Stats are an exam's item statistics over its graded attempts.
-type Stats struct {
-	ExamID    int64           `json:"exam_id"`
-	Summary                   // of attempt totals
-	Questions []QuestionStats `json:"questions"`
-}
-
-// Summary describes the scores of one item (an exam, a question, a part)
-// over N graded attempts. Difficulty is the mean as a fraction of the
-// maximum (1: everyone full marks). Discrimination is the corrected
-// item-total correlation: the Pearson correlation between the item's score
-// and the rest of the exam (the total less the item); nil when it is
-// undefined (fewer than 3 attempts, or no spread).
-type Summary struct {
-	N              int      `json:"n"`
-	Max            float64  `json:"max"`
-	Mean           float64  `json:"mean"`
-	Difficulty     float64  `json:"difficulty"`
-	Discrimination *float64 `json:"discrimination,omitempty"`
-	Histogram      []Bin    `json:"histogram"`
-}
-
-// Bin is one histogram bin: scores in [From, To), the last bin closed.
-type Bin struct {
-	From  float64 `json:"from"`
-	To    float64 `json:"to"`
-	Count int     `json:"count"`
-}
-
-// QuestionStats are one question's statistics, its parts', and the
-// fairness of its drawn parameters.
-type QuestionStats struct {
-	Position int    `json:"question"`
-	Template string `json:"template"`
-	Version  int    `json:"version"`
-	Summary
-	Parts    []PartStats     `json:"parts"`
-	Fairness []ParamFairness `json:"fairness"`
-}
-
-// PartStats are one part's statistics.
-type PartStats struct {
-	Part string `json:"part"`
-	Summary
-}
-
-// ParamFairness asks whether a question's difficulty depends on the value
-// drawn for one of its sampled parameters: the mean score fraction of the
-// question per distinct value (per range of values, for a numeric
-// parameter with more than FairnessMaxValues values), the gap between the
-// best and the worst value drawn by at least FairnessMinN students, and
-// Flagged when the gap is over FairnessGap.
-type ParamFairness struct {
-	Param   string       `json:"param"`
-	Values  []ValueScore `json:"values"`
-	Gap     float64      `json:"gap"`
-	Flagged bool         `json:"flagged"`
-}
-
-// ValueScore is the mean score fraction of the students who drew one value
-// (or, for a range, "low–high", a value in it).
-type ValueScore struct {
-	Value string  `json:"value"`
-	N     int     `json:"n"`
-	Mean  float64 `json:"mean"`
-}
-
 // Stats returns item statistics over the exam's graded (submitted or
 // closed) attempts. Overdue attempts are closed first.
-func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64) (*Stats, error) {
+func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64) (*marksmith.Stats, error) {
 	e, err := s.publishedExam(ctx, actor, examID)
 	if err != nil {
 		return nil, err
@@ -148,9 +81,9 @@ func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64
 		pScore[k][i] += g.Score
 		pMax[k] = max(pMax[k], g.Max)
 	}
-	st := &Stats{ExamID: e.ID, Summary: summarize(total, nil, examMax(e)), Questions: []QuestionStats{}}
+	st := &marksmith.Stats{ExamID: e.ID, Summary: summarize(total, nil, examMax(e)), Questions: []marksmith.QuestionStats{}}
 	for _, q := range e.Questions {
-		qs := QuestionStats{Position: q.Position, Template: q.TemplateID, Version: q.Version, Parts: []PartStats{}, Fairness: []ParamFairness{}}
+		qs := marksmith.QuestionStats{Position: q.Position, Template: q.TemplateID, Version: q.Version, Parts: []marksmith.PartStats{}, Fairness: []marksmith.ParamFairness{}}
 		scores := qScore[q.Position]
 		if scores == nil {
 			scores = make([]float64, n)
@@ -158,7 +91,7 @@ func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64
 		qs.Summary = summarize(scores, total, q.Marks)
 		for _, k := range partOrder {
 			if k.position == q.Position {
-				qs.Parts = append(qs.Parts, PartStats{Part: k.part, Summary: summarize(pScore[k], total, pMax[k])})
+				qs.Parts = append(qs.Parts, marksmith.PartStats{Part: k.part, Summary: summarize(pScore[k], total, pMax[k])})
 			}
 		}
 		if n > 0 {
@@ -173,7 +106,7 @@ func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64
 
 // fairness computes per-parameter fairness of one question from the
 // parameters stored in each graded attempt's paper.
-func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQuestion, scores []float64, row map[int64]int) ([]ParamFairness, error) {
+func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQuestion, scores []float64, row map[int64]int) ([]marksmith.ParamFairness, error) {
 	t, err := s.loadTemplate(ctx, q.TemplateID, q.Version)
 	if err != nil {
 		return nil, err
@@ -184,7 +117,7 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 			names = append(names, p.Name)
 		}
 	}
-	papers, err := s.exams.FindExamPapers(ctx, d.e.ID, q.Position)
+	papers, err := s.store.FindExamPapers(ctx, d.e.ID, q.Position)
 	if err != nil {
 		return nil, fmt.Errorf("exam %d question %d: papers: %w", d.e.ID, q.Position, err)
 	}
@@ -212,7 +145,7 @@ func (s *Service) fairness(ctx context.Context, d *examData, q marksmith.ExamQue
 			}
 		}
 	}
-	out := []ParamFairness{}
+	out := []marksmith.ParamFairness{}
 	for j, name := range names {
 		if len(obs[j]) > 0 {
 			out = append(out, paramFairness(name, obs[j]))
@@ -261,8 +194,8 @@ func number(v any) (float64, bool) {
 }
 
 // paramFairness summarises one parameter's observations.
-func paramFairness(name string, obs []observation) ParamFairness {
-	pf := ParamFairness{Param: name, Values: []ValueScore{}}
+func paramFairness(name string, obs []observation) marksmith.ParamFairness {
+	pf := marksmith.ParamFairness{Param: name, Values: []marksmith.ValueScore{}}
 	numeric := true
 	xs, ys := make([]float64, len(obs)), make([]float64, len(obs))
 	for i, o := range obs {
@@ -322,7 +255,7 @@ func paramFairness(name string, obs []observation) ParamFairness {
 	lo, hi, counted := math.Inf(1), math.Inf(-1), 0
 	for _, g := range groups {
 		m := round(g.sum / float64(g.n))
-		pf.Values = append(pf.Values, ValueScore{Value: g.label, N: g.n, Mean: m})
+		pf.Values = append(pf.Values, marksmith.ValueScore{Value: g.label, N: g.n, Mean: m})
 		if g.n >= FairnessMinN {
 			lo, hi, counted = min(lo, m), max(hi, m), counted+1
 		}
@@ -346,8 +279,8 @@ func cmpFloat(a, b float64) int {
 
 // summarize describes scores out of maxScore; total, when given, is each
 // attempt's exam total for the discrimination index.
-func summarize(scores, total []float64, maxScore float64) Summary {
-	sm := Summary{N: len(scores), Max: round(maxScore), Histogram: histogram(scores, maxScore)}
+func summarize(scores, total []float64, maxScore float64) marksmith.Summary {
+	sm := marksmith.Summary{N: len(scores), Max: round(maxScore), Histogram: histogram(scores, maxScore)}
 	if len(scores) == 0 {
 		return sm
 	}
@@ -399,8 +332,8 @@ func pearson(xs, ys []float64) (float64, bool) {
 }
 
 // histogram counts scores in HistogramBins equal bins from 0 to maxScore.
-func histogram(scores []float64, maxScore float64) []Bin {
-	bins := make([]Bin, HistogramBins)
+func histogram(scores []float64, maxScore float64) []marksmith.Bin {
+	bins := make([]marksmith.Bin, HistogramBins)
 	w := maxScore / HistogramBins
 	for i := range bins {
 		bins[i].From, bins[i].To = round(float64(i)*w), round(float64(i+1)*w)

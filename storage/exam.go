@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/marksmith/marksmith"
 )
@@ -32,6 +33,7 @@ type examRow struct {
 	ShuffleOptions       bool
 	FeedbackAfterSubmit  string
 	FeedbackAfterRelease string
+	Delivery             string
 	Status               string
 	Released             bool
 	CreatedBy            int64
@@ -39,6 +41,8 @@ type examRow struct {
 	UpdatedAt            time.Time `gorm:"autoUpdateTime:false"`
 	PublishedAt          *time.Time
 	ReleasedAt           *time.Time
+	// Version is the database's: a trigger raises it on every update.
+	Version int64 `gorm:"->"`
 }
 
 func (examRow) TableName() string { return "exams" }
@@ -51,7 +55,7 @@ func (r *examRow) toDomain() (*marksmith.Exam, error) {
 	return &marksmith.Exam{
 		ID:               r.ID,
 		Title:            r.Title,
-		Seed:             uint64(r.Seed),
+		Seed:             marksmith.Seed(uint64(r.Seed)),
 		Questions:        qs,
 		OpensAt:          r.OpensAt.UTC(),
 		ClosesAt:         r.ClosesAt.UTC(),
@@ -60,6 +64,7 @@ func (r *examRow) toDomain() (*marksmith.Exam, error) {
 		ShuffleQuestions: r.ShuffleQuestions,
 		ShuffleOptions:   r.ShuffleOptions,
 		Feedback:         marksmith.FeedbackPolicy{AfterSubmit: r.FeedbackAfterSubmit, AfterRelease: r.FeedbackAfterRelease},
+		Delivery:         r.Delivery,
 		Status:           marksmith.ExamStatus(r.Status),
 		Released:         r.Released,
 		CreatedBy:        r.CreatedBy,
@@ -67,6 +72,7 @@ func (r *examRow) toDomain() (*marksmith.Exam, error) {
 		UpdatedAt:        r.UpdatedAt.UTC(),
 		PublishedAt:      utcPtr(r.PublishedAt),
 		ReleasedAt:       utcPtr(r.ReleasedAt),
+		Version:          r.Version,
 	}, nil
 }
 
@@ -92,6 +98,7 @@ func examFromDomain(e *marksmith.Exam) (*examRow, error) {
 		ShuffleOptions:       e.ShuffleOptions,
 		FeedbackAfterSubmit:  e.Feedback.AfterSubmit,
 		FeedbackAfterRelease: e.Feedback.AfterRelease,
+		Delivery:             delivery(e.Delivery),
 		Status:               string(e.Status),
 		Released:             e.Released,
 		CreatedBy:            e.CreatedBy,
@@ -102,10 +109,21 @@ func examFromDomain(e *marksmith.Exam) (*examRow, error) {
 	}, nil
 }
 
+// delivery is an exam's delivery mode, online when unset.
+func delivery(d string) string {
+	if d == "" {
+		return marksmith.DeliveryOnline
+	}
+	return d
+}
+
 // rosterRow is a row of exam_roster.
 type rosterRow struct {
-	ExamID int64 `gorm:"primaryKey;autoIncrement:false"`
-	UserID int64 `gorm:"primaryKey;autoIncrement:false"`
+	ExamID              int64 `gorm:"primaryKey;autoIncrement:false"`
+	UserID              int64 `gorm:"primaryKey;autoIncrement:false"`
+	ExtraSeconds        int
+	ClosesAt            *time.Time
+	AccommodationReason string
 }
 
 func (rosterRow) TableName() string { return "exam_roster" }
@@ -126,7 +144,7 @@ func (paperRow) TableName() string { return "papers" }
 
 func (r *paperRow) toDomain() *marksmith.Paper {
 	return &marksmith.Paper{ExamID: r.ExamID, UserID: r.UserID, Position: r.Position, Order: r.Ord,
-		TemplateID: r.TemplateID, Version: r.Version, Seed: uint64(r.Seed), Variant: json.RawMessage(r.Variant)}
+		TemplateID: r.TemplateID, Version: r.Version, Seed: marksmith.Seed(uint64(r.Seed)), Variant: json.RawMessage(r.Variant)}
 }
 
 // paperColumns are the columns of papers, in paperRow order.
@@ -185,6 +203,7 @@ func (s *ExamStore) CreateExam(ctx context.Context, e *marksmith.Exam) error {
 	if err := s.db.gorm.WithContext(ctx).Create(r).Error; err != nil {
 		return translate(err, fmt.Sprintf("exam %q", e.Title))
 	}
+	r.Version = 1 // the column's default
 	out, err := r.toDomain()
 	if err != nil {
 		return err
@@ -272,7 +291,7 @@ func (s *ExamStore) UpdateExam(ctx context.Context, e *marksmith.Exam) error {
 			"time_limit_seconds": r.TimeLimitSeconds, "late_grace_seconds": r.LateGraceSeconds,
 			"shuffle_questions": r.ShuffleQuestions, "shuffle_options": r.ShuffleOptions,
 			"feedback_after_submit": r.FeedbackAfterSubmit, "feedback_after_release": r.FeedbackAfterRelease,
-			"updated_at": r.UpdatedAt,
+			"delivery": r.Delivery, "updated_at": r.UpdatedAt,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -340,30 +359,115 @@ func (s *ExamStore) SetRoster(ctx context.Context, examID int64, userIDs []int64
 	return translate(err, fmt.Sprintf("roster of exam %d", examID))
 }
 
-// FindRoster returns the users on an exam's roster, ordered by ID.
-func (s *ExamStore) FindRoster(ctx context.Context, examID int64) ([]*marksmith.User, error) {
-	var rows []userRow
-	err := s.db.gorm.WithContext(ctx).Table("users").Select("users.*").
-		Joins("JOIN exam_roster r ON r.user_id = users.id").Where("r.exam_id = ?", examID).
-		Order("users.id").Find(&rows).Error
-	if err != nil {
+// rosterEntryRow is a roster row joined with its user (GORM scans only
+// exported fields, so the user's columns are spelled out).
+type rosterEntryRow struct {
+	ID                  int64
+	Email               string
+	Name                string
+	Role                string
+	StudentKey          string
+	PasswordHash        string
+	Disabled            bool
+	MustChangePassword  bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	ExtraSeconds        int
+	RosterClosesAt      *time.Time
+	AccommodationReason string
+	ExamVersion         int64
+}
+
+func (r *rosterEntryRow) toDomain() *marksmith.RosterEntry {
+	u := userRow{ID: r.ID, Email: r.Email, Name: r.Name, Role: r.Role, StudentKey: r.StudentKey, PasswordHash: r.PasswordHash,
+		Disabled: r.Disabled, MustChange: r.MustChangePassword, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return &marksmith.RosterEntry{User: u.toDomain(), ExtraSeconds: r.ExtraSeconds,
+		ClosesAt: utcPtr(r.RosterClosesAt), AccommodationReason: r.AccommodationReason, ExamVersion: r.ExamVersion}
+}
+
+// rosterQuery selects roster entries with their users.
+func rosterQuery(tx *gorm.DB, examID int64) *gorm.DB {
+	return tx.Table("users").
+		Select("users.*, r.extra_seconds, r.closes_at AS roster_closes_at, r.accommodation_reason, e.version AS exam_version").
+		Joins("JOIN exam_roster r ON r.user_id = users.id").Joins("JOIN exams e ON e.id = r.exam_id").Where("r.exam_id = ?", examID)
+}
+
+// FindRoster returns an exam's roster, ordered by user ID.
+func (s *ExamStore) FindRoster(ctx context.Context, examID int64) ([]*marksmith.RosterEntry, error) {
+	var rows []rosterEntryRow
+	if err := rosterQuery(s.db.gorm.WithContext(ctx), examID).Order("users.id").Find(&rows).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("roster of exam %d", examID))
 	}
-	out := make([]*marksmith.User, len(rows))
+	out := make([]*marksmith.RosterEntry, len(rows))
 	for i := range rows {
 		out[i] = rows[i].toDomain()
 	}
 	return out, nil
 }
 
-// OnRoster reports whether the user is on the exam's roster.
-func (s *ExamStore) OnRoster(ctx context.Context, examID, userID int64) (bool, error) {
-	var n int64
-	err := s.db.gorm.WithContext(ctx).Model(&rosterRow{}).Where("exam_id = ? AND user_id = ?", examID, userID).Count(&n).Error
+// FindRosterEntry returns a student's entry on an exam's roster, or
+// ENOTFOUND.
+func (s *ExamStore) FindRosterEntry(ctx context.Context, examID, userID int64) (*marksmith.RosterEntry, error) {
+	var r rosterEntryRow
+	err := rosterQuery(s.db.gorm.WithContext(ctx), examID).Where("users.id = ?", userID).Take(&r).Error
 	if err != nil {
-		return false, translate(err, fmt.Sprintf("roster of exam %d", examID))
+		return nil, translate(err, fmt.Sprintf("student %d on the roster of exam %d", userID, examID))
 	}
-	return n > 0, nil
+	return r.toDomain(), nil
+}
+
+// AddToRoster adds students to an exam's roster, whatever its status;
+// students already on it keep their entry. EINVALID when a user does not
+// exist, ENOTFOUND when the exam does not.
+func (s *ExamStore) AddToRoster(ctx context.Context, examID int64, userIDs []int64) error {
+	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
+		if _, err := examState(tx, examID); err != nil {
+			return err
+		}
+		rows := make([]rosterRow, 0, len(userIDs))
+		seen := make(map[int64]bool, len(userIDs))
+		for _, id := range userIDs {
+			if !seen[id] {
+				seen[id] = true
+				rows = append(rows, rosterRow{ExamID: examID, UserID: id})
+			}
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 1000).Error
+	})
+	return translate(err, fmt.Sprintf("roster of exam %d", examID))
+}
+
+// RemoveFromRoster removes a student from an exam's roster with their
+// papers; ENOTFOUND when they are not on it.
+func (s *ExamStore) RemoveFromRoster(ctx context.Context, examID, userID int64) error {
+	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("exam_id = ? AND user_id = ?", examID, userID).Delete(&rosterRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return marksmith.Errorf(marksmith.ENOTFOUND, "student %d is not on the roster of exam %d", userID, examID)
+		}
+		return tx.Where("exam_id = ? AND user_id = ?", examID, userID).Delete(&paperRow{}).Error
+	})
+	return translate(err, fmt.Sprintf("roster of exam %d", examID))
+}
+
+// SetAccommodation records a student's accommodation; ENOTFOUND when the
+// student is not on the roster.
+func (s *ExamStore) SetAccommodation(ctx context.Context, examID, userID int64, a marksmith.Accommodation) error {
+	res := s.db.gorm.WithContext(ctx).Model(&rosterRow{}).Where("exam_id = ? AND user_id = ?", examID, userID).
+		Updates(map[string]any{"extra_seconds": a.ExtraSeconds, "closes_at": dbTimePtr(a.ClosesAt), "accommodation_reason": a.Reason})
+	if res.Error != nil {
+		return translate(res.Error, fmt.Sprintf("accommodation of student %d at exam %d", userID, examID))
+	}
+	if res.RowsAffected == 0 {
+		return marksmith.Errorf(marksmith.ENOTFOUND, "student %d is not on the roster of exam %d", userID, examID)
+	}
+	return nil
 }
 
 // SavePapers stores a batch of papers in one statement: COPY on Postgres,
@@ -398,11 +502,15 @@ func (s *ExamStore) SavePapers(ctx context.Context, papers []*marksmith.Paper) e
 
 // copyPapers stores papers with Postgres's COPY protocol.
 func (s *ExamStore) copyPapers(ctx context.Context, papers []*marksmith.Paper) error {
-	conn, err := s.db.sql.Conn(ctx)
-	if err != nil {
-		return err
+	conn := s.db.conn // the transaction's connection, inside WithTx
+	if conn == nil {
+		c, err := s.db.sql.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		conn = c
 	}
-	defer conn.Close()
 	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -445,10 +553,62 @@ func (s *ExamStore) MarkPublished(ctx context.Context, examID int64, at time.Tim
 	return translate(err, fmt.Sprintf("exam %d", examID))
 }
 
-// DeletePapers removes every paper of an exam.
-func (s *ExamStore) DeletePapers(ctx context.Context, examID int64) error {
-	err := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID).Delete(&paperRow{}).Error
-	return translate(err, fmt.Sprintf("papers of exam %d", examID))
+// DeletePapers removes the papers of an exam, or of one of its students
+// (userID > 0).
+func (s *ExamStore) DeletePapers(ctx context.Context, examID, userID int64) error {
+	q := s.db.gorm.WithContext(ctx).Where("exam_id = ?", examID)
+	if userID > 0 {
+		q = q.Where("user_id = ?", userID)
+	}
+	return translate(q.Delete(&paperRow{}).Error, fmt.Sprintf("papers of exam %d", examID))
+}
+
+// EndExam closes a published exam's window at at, when it closes later,
+// and cuts every later close an accommodation gave to at, in one
+// transaction.
+func (s *ExamStore) EndExam(ctx context.Context, examID int64, at time.Time) error {
+	at = dbTime(at)
+	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
+		if _, err := examState(tx, examID); err != nil {
+			return err
+		}
+		if err := tx.Model(&examRow{}).Where("id = ? AND closes_at > ?", examID, at).
+			Updates(map[string]any{"closes_at": at, "updated_at": at}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&rosterRow{}).Where("exam_id = ? AND closes_at > ?", examID, at).Update("closes_at", at).Error
+	})
+	return translate(err, fmt.Sprintf("exam %d", examID))
+}
+
+// MarkDraft moves a published exam back to draft and deletes its papers,
+// in one transaction; ECONFLICT when it is not published or a student has
+// started it, ENOTFOUND when there is none.
+func (s *ExamStore) MarkDraft(ctx context.Context, examID int64, at time.Time) error {
+	at = dbTime(at)
+	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
+		var started int64
+		if err := tx.Model(&attemptRow{}).Where("exam_id = ?", examID).Count(&started).Error; err != nil {
+			return err
+		}
+		if started > 0 {
+			return marksmith.Errorf(marksmith.ECONFLICT, "exam %d has %d attempt(s): it can no longer be unpublished", examID, started)
+		}
+		res := tx.Model(&examRow{}).Where("id = ? AND status = ?", examID, string(marksmith.ExamPublished)).
+			Updates(map[string]any{"status": string(marksmith.ExamDraft), "published_at": nil, "released": false,
+				"released_at": nil, "updated_at": at})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			if _, err := examState(tx, examID); err != nil {
+				return err
+			}
+			return marksmith.Errorf(marksmith.ECONFLICT, "exam %d is not published", examID)
+		}
+		return tx.Where("exam_id = ?", examID).Delete(&paperRow{}).Error
+	})
+	return translate(err, fmt.Sprintf("exam %d", examID))
 }
 
 // FindPapers returns a student's papers in the order the student sees them.
@@ -473,6 +633,19 @@ func (s *ExamStore) FindExamPapers(ctx context.Context, examID int64, position i
 		return nil, translate(err, fmt.Sprintf("papers of exam %d", examID))
 	}
 	return papersToDomain(rows), nil
+}
+
+// FindAttemptPaper returns the paper of one question of an attempt's
+// student, when the attempt belongs to userID; ENOTFOUND otherwise.
+func (s *ExamStore) FindAttemptPaper(ctx context.Context, attemptID, userID int64, position int) (*marksmith.Paper, error) {
+	var r paperRow
+	err := s.db.gorm.WithContext(ctx).Table("papers").Select("papers.*").
+		Joins("JOIN attempts a ON a.exam_id = papers.exam_id AND a.user_id = papers.user_id").
+		Where("a.id = ? AND a.user_id = ? AND papers.question = ?", attemptID, userID, position).Take(&r).Error
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("question %d of attempt %d", position, attemptID))
+	}
+	return r.toDomain(), nil
 }
 
 func papersToDomain(rows []paperRow) []*marksmith.Paper {

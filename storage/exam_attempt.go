@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -20,6 +21,8 @@ type attemptRow struct {
 	Status      string
 	StartedAt   time.Time
 	DeadlineAt  time.Time
+	GraceUntil  *time.Time
+	Mode        string
 	SubmittedAt *time.Time
 	Late        bool
 	Score       *float64
@@ -29,9 +32,27 @@ type attemptRow struct {
 func (attemptRow) TableName() string { return "attempts" }
 
 func (r *attemptRow) toDomain() *marksmith.Attempt {
-	return &marksmith.Attempt{ID: r.ID, ExamID: r.ExamID, UserID: r.UserID, Status: marksmith.AttemptStatus(r.Status),
+	a := &marksmith.Attempt{ID: r.ID, ExamID: r.ExamID, UserID: r.UserID, Status: marksmith.AttemptStatus(r.Status),
 		StartedAt: r.StartedAt.UTC(), DeadlineAt: r.DeadlineAt.UTC(), SubmittedAt: utcPtr(r.SubmittedAt),
-		Late: r.Late, Score: r.Score, Max: r.MaxScore}
+		Late: r.Late, Score: r.Score, Max: r.MaxScore, Mode: r.Mode}
+	if r.GraceUntil != nil {
+		a.GraceUntil = r.GraceUntil.UTC()
+	}
+	return a
+}
+
+func attemptFromDomain(a *marksmith.Attempt) *attemptRow {
+	mode := a.Mode
+	if mode == "" {
+		mode = marksmith.DeliveryOnline
+	}
+	grace := dbTime(a.GraceUntil)
+	if a.GraceUntil.IsZero() {
+		grace = dbTime(a.DeadlineAt)
+	}
+	return &attemptRow{ID: a.ID, ExamID: a.ExamID, UserID: a.UserID, Status: string(a.Status), StartedAt: dbTime(a.StartedAt),
+		DeadlineAt: dbTime(a.DeadlineAt), GraceUntil: &grace, Mode: mode, SubmittedAt: dbTimePtr(a.SubmittedAt),
+		Late: a.Late, Score: a.Score, MaxScore: a.Max}
 }
 
 // answerRow is a row of answers.
@@ -135,22 +156,71 @@ func (s *ExamStore) CreateAttempt(ctx context.Context, a *marksmith.Attempt) err
 	if a.Status == "" {
 		a.Status = marksmith.AttemptOpen
 	}
-	r := &attemptRow{ExamID: a.ExamID, UserID: a.UserID, Status: string(a.Status), StartedAt: dbTime(a.StartedAt),
-		DeadlineAt: dbTime(a.DeadlineAt), SubmittedAt: dbTimePtr(a.SubmittedAt), Late: a.Late, Score: a.Score, MaxScore: a.Max}
-	if err := s.db.gorm.WithContext(ctx).Create(r).Error; err != nil {
-		return translate(err, fmt.Sprintf("attempt of student %d at exam %d", a.UserID, a.ExamID))
+	r := attemptFromDomain(a)
+	r.ID = 0
+	// ON CONFLICT DO NOTHING: a student's second attempt is an answer
+	// (ECONFLICT), not an error in the database's log.
+	res := s.db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "exam_id"}, {Name: "user_id"}}, DoNothing: true}).Create(r)
+	if res.Error != nil {
+		return translate(res.Error, fmt.Sprintf("attempt of student %d at exam %d", a.UserID, a.ExamID))
+	}
+	if res.RowsAffected == 0 {
+		return marksmith.Errorf(marksmith.ECONFLICT, "student %d already has an attempt at exam %d", a.UserID, a.ExamID)
 	}
 	*a = *r.toDomain()
 	return nil
 }
 
-// FindAttemptByID returns the attempt, or ENOTFOUND.
+// FindAttemptByID returns the attempt, with its exam's version, or
+// ENOTFOUND.
 func (s *ExamStore) FindAttemptByID(ctx context.Context, id int64) (*marksmith.Attempt, error) {
+	var r struct {
+		Row         attemptRow `gorm:"embedded"`
+		ExamVersion int64
+	}
+	err := s.db.gorm.WithContext(ctx).Table("attempts").Select("attempts.*, exams.version AS exam_version").
+		Joins("JOIN exams ON exams.id = attempts.exam_id").Where("attempts.id = ?", id).Take(&r).Error
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("attempt %d", id))
+	}
+	a := r.Row.toDomain()
+	a.ExamVersion = r.ExamVersion
+	return a, nil
+}
+
+// LockAttempt returns the attempt, or ENOTFOUND. Inside WithTx on
+// Postgres it locks the row (FOR UPDATE) until the transaction ends, so a
+// save, which takes a share lock on it, waits and then sees what the
+// transaction did; SQLite's write transactions hold the database lock
+// from their start.
+func (s *ExamStore) LockAttempt(ctx context.Context, id int64) (*marksmith.Attempt, error) {
+	q := s.db.gorm.WithContext(ctx)
+	if s.db.dialect == DialectPostgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
 	var r attemptRow
-	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+	if err := q.Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, translate(err, fmt.Sprintf("attempt %d", id))
 	}
 	return r.toDomain(), nil
+}
+
+// UpdateAttempt rewrites an attempt's status, deadline, grace, submission
+// time, lateness and score; ENOTFOUND when there is none.
+func (s *ExamStore) UpdateAttempt(ctx context.Context, a *marksmith.Attempt) error {
+	r := attemptFromDomain(a)
+	res := s.db.gorm.WithContext(ctx).Model(&attemptRow{}).Where("id = ?", a.ID).Updates(map[string]any{
+		"status": r.Status, "deadline_at": r.DeadlineAt, "grace_until": r.GraceUntil, "submitted_at": r.SubmittedAt,
+		"late": r.Late, "score": r.Score, "max_score": r.MaxScore,
+	})
+	if res.Error != nil {
+		return translate(res.Error, fmt.Sprintf("attempt %d", a.ID))
+	}
+	if res.RowsAffected == 0 {
+		return marksmith.Errorf(marksmith.ENOTFOUND, "attempt %d not found", a.ID)
+	}
+	return nil
 }
 
 // FindAttempt returns a student's attempt at an exam, or ENOTFOUND.
@@ -175,67 +245,141 @@ func (s *ExamStore) FindAttempts(ctx context.Context, examID int64) ([]*marksmit
 	return out, nil
 }
 
-// saveAnswerSQL inserts an answer, or overwrites the stored one only when
-// its seq is lower, in one statement, and only while the attempt is open.
-// Both dialects support the upsert with a WHERE and RETURNING; Postgres
-// needs the types of the selected parameters spelled out.
+// The one statement of a save: insert the answer, or overwrite the stored
+// one when its seq is lower, only while the attempt belongs to the saver
+// (an enabled account), is open and is within its grace; return when it
+// was saved and whether that is late. On Postgres the attempt row is
+// share-locked (FOR SHARE), so a save waits for a close that holds it
+// (LockAttempt) and is then evaluated again on the closed row: a save
+// either lands before the close or is refused. SQLite runs one writer at a
+// time. It is sent without GORM: it is the hottest statement there is.
 const (
-	saveAnswerInsert = `INSERT INTO answers (attempt_id, question, part, raw, seq, format_error, saved_at) SELECT `
-	saveAnswerRest   = ` WHERE EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status = 'open')
+	saveAnswerPostgres = `WITH a AS (
+	SELECT attempts.id, attempts.deadline_at FROM attempts JOIN users u ON u.id = attempts.user_id
+	WHERE attempts.id = $1 AND attempts.user_id = $2 AND attempts.status = 'open'
+		AND attempts.grace_until >= $3 AND NOT u.disabled AND NOT u.must_change_password
+	FOR SHARE OF attempts
+)
+INSERT INTO answers (attempt_id, question, part, raw, seq, format_error, saved_at)
+SELECT a.id, $4, $5, $6, $7, $8, $3 FROM a
 ON CONFLICT (attempt_id, question, part) DO UPDATE
 SET raw = excluded.raw, seq = excluded.seq, format_error = excluded.format_error, saved_at = excluded.saved_at
 WHERE answers.seq < excluded.seq
-RETURNING attempt_id, question, part, raw, seq, format_error, saved_at`
-	saveAnswerSQLite   = saveAnswerInsert + `?, ?, ?, ?, ?, ?, ?` + saveAnswerRest
-	saveAnswerPostgres = saveAnswerInsert + `CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT),
-CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ)` + saveAnswerRest
+RETURNING saved_at, saved_at > (SELECT deadline_at FROM a)`
+	saveAnswerSQLite = `INSERT INTO answers (attempt_id, question, part, raw, seq, format_error, saved_at)
+SELECT id, ?, ?, ?, ?, ?, ? FROM attempts
+WHERE id = ? AND user_id = ? AND status = 'open' AND grace_until >= ?
+	AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = attempts.user_id AND (users.disabled OR users.must_change_password))
+ON CONFLICT (attempt_id, question, part) DO UPDATE
+SET raw = excluded.raw, seq = excluded.seq, format_error = excluded.format_error, saved_at = excluded.saved_at
+WHERE answers.seq < excluded.seq
+RETURNING saved_at, saved_at > (SELECT deadline_at FROM attempts WHERE id = ?)`
 )
 
-// SaveAnswer stores a part's answer unless the stored one has a Seq at
-// least as high, and returns whether it stored it and the answer now
-// stored. The answer is committed when it returns. ECONFLICT when the
-// attempt is not open, ENOTFOUND when there is no such attempt. A zero
-// SavedAt defaults to the DB's clock.
-func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer) (bool, *marksmith.Answer, error) {
+// SaveAnswer stores a part's answer in one statement when the attempt
+// belongs to userID (whose account is not disabled), is open, is within its grace at a.SavedAt, and the
+// stored answer's Seq is lower; the answer is committed when it returns.
+// Otherwise it stores nothing and says why: the attempt is not the
+// saver's (SaveNoAttempt), is no longer open (SaveNotOpen) or is past its
+// grace (SaveOverdue), or a save at least as new is stored (Refused "",
+// Current the stored answer). A zero SavedAt defaults to the DB's clock.
+func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID int64) (*marksmith.SaveOutcome, error) {
 	if a.SavedAt.IsZero() {
 		a.SavedAt = s.db.now()
 	}
-	what := fmt.Sprintf("answer to attempt %d question %d part %s", a.AttemptID, a.Position, a.Part)
+	at := dbTime(a.SavedAt)
+	what := func() string {
+		return fmt.Sprintf("answer to attempt %d question %d part %s", a.AttemptID, a.Position, a.Part)
+	}
 	db := s.db.gorm.WithContext(ctx)
-	var rows []answerRow
-	q := saveAnswerSQLite
+	var rows *sql.Rows
+	var err error
 	if s.db.dialect == DialectPostgres {
-		q = saveAnswerPostgres
+		rows, err = s.db.pool().QueryContext(ctx, saveAnswerPostgres, a.AttemptID, userID, at, a.Position, a.Part, a.Raw, a.Seq, a.FormatError)
+	} else {
+		rows, err = s.db.pool().QueryContext(ctx, saveAnswerSQLite, a.Position, a.Part, a.Raw, a.Seq, a.FormatError, at, a.AttemptID, userID, at, a.AttemptID)
 	}
-	err := db.Raw(q, a.AttemptID, a.Position, a.Part, a.Raw, a.Seq, a.FormatError, dbTime(a.SavedAt), a.AttemptID).
-		Scan(&rows).Error
 	if err != nil {
-		return false, nil, translate(err, what)
+		return nil, translate(err, what())
 	}
-	if len(rows) == 1 {
-		return true, rows[0].toDomain(), nil
+	var saved anyTime
+	var late bool
+	stored := rows.Next()
+	if stored {
+		err = rows.Scan(&saved, &late)
 	}
-	var r answerRow
-	err = db.Where("attempt_id = ? AND question = ? AND part = ?", a.AttemptID, a.Position, a.Part).Take(&r).Error
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
 	if err == nil {
-		var status string
-		err = db.Model(&attemptRow{}).Select("status").Where("id = ?", a.AttemptID).Take(&status).Error
-		if err == nil && status != string(marksmith.AttemptOpen) && r.Seq < a.Seq {
-			return false, nil, marksmith.Errorf(marksmith.ECONFLICT, "attempt %d is %s", a.AttemptID, status)
-		}
-		if err == nil {
-			return false, r.toDomain(), nil
-		}
+		err = rows.Err()
 	}
-	if errNoRows(err) {
-		// Nothing stored: the attempt is closed or does not exist.
-		var st attemptRow
-		if err := db.Where("id = ?", a.AttemptID).Take(&st).Error; err != nil {
-			return false, nil, translate(err, fmt.Sprintf("attempt %d", a.AttemptID))
-		}
-		return false, nil, marksmith.Errorf(marksmith.ECONFLICT, "attempt %d is %s", a.AttemptID, st.Status)
+	if err != nil {
+		return nil, translate(err, what())
 	}
-	return false, nil, translate(err, what)
+	if stored {
+		cur := *a
+		cur.SavedAt = saved.Time.UTC()
+		return &marksmith.SaveOutcome{Stored: true, Late: late, Current: &cur}, nil
+	}
+	// Nothing written: say why, in one more round trip.
+	diag, err := db.Raw(`SELECT a.id, a.exam_id, a.user_id, a.status, a.started_at, a.deadline_at, a.grace_until, a.mode,
+		a.submitted_at, a.late, a.score, a.max_score, u.disabled, u.must_change_password,
+		ans.attempt_id IS NOT NULL, COALESCE(ans.raw, ''), COALESCE(ans.seq, 0), COALESCE(ans.format_error, ''), ans.saved_at
+	FROM attempts a JOIN users u ON u.id = a.user_id
+	LEFT JOIN answers ans ON ans.attempt_id = a.id AND ans.question = ? AND ans.part = ?
+	WHERE a.id = ? AND a.user_id = ?`, a.Position, a.Part, a.AttemptID, userID).Rows()
+	if err != nil {
+		return nil, translate(err, what())
+	}
+	defer diag.Close()
+	if !diag.Next() {
+		if err := diag.Err(); err != nil {
+			return nil, translate(err, what())
+		}
+		return &marksmith.SaveOutcome{Refused: marksmith.SaveNoAttempt}, nil
+	}
+	var w struct {
+		attemptRow
+		Disabled, MustChange, HasAnswer   bool
+		AnsRaw, AnsFormatError            string
+		AnsSeq                            int64
+		started, deadline, grace, savedAt anyTime
+		submitted                         anyTime
+	}
+	if err := diag.Scan(&w.ID, &w.ExamID, &w.UserID, &w.Status, &w.started, &w.deadline, &w.grace, &w.Mode,
+		&w.submitted, &w.Late, &w.Score, &w.MaxScore, &w.Disabled, &w.MustChange, &w.HasAnswer, &w.AnsRaw, &w.AnsSeq, &w.AnsFormatError, &w.savedAt); err != nil {
+		return nil, translate(err, what())
+	}
+	w.StartedAt, w.DeadlineAt = w.started.Time, w.deadline.Time
+	if !w.grace.Time.IsZero() {
+		g := w.grace.Time
+		w.GraceUntil = &g
+	}
+	if !w.submitted.Time.IsZero() {
+		sub := w.submitted.Time
+		w.SubmittedAt = &sub
+	}
+	out := &marksmith.SaveOutcome{Attempt: w.attemptRow.toDomain()}
+	if w.HasAnswer {
+		out.Current = &marksmith.Answer{AttemptID: a.AttemptID, Position: a.Position, Part: a.Part, Raw: w.AnsRaw, Seq: w.AnsSeq,
+			FormatError: w.AnsFormatError, SavedAt: w.savedAt.Time.UTC()}
+	}
+	switch {
+	case w.Disabled:
+		out.Refused = marksmith.SaveDisabled
+	case w.MustChange:
+		out.Refused = marksmith.SavePasswordPending
+	case w.Status != string(marksmith.AttemptOpen):
+		out.Refused = marksmith.SaveNotOpen
+	case w.GraceUntil == nil || w.GraceUntil.Before(at):
+		out.Refused = marksmith.SaveOverdue
+	case out.Current == nil:
+		// Not stale and nothing stored: the attempt changed under the
+		// statement (closed and reopened); the caller may retry.
+		out.Refused = marksmith.SaveNotOpen
+	}
+	return out, nil
 }
 
 // FindAnswers returns an attempt's answers, by question and part.
@@ -314,6 +458,54 @@ func (s *ExamStore) FindGrades(ctx context.Context, attemptID int64) ([]*marksmi
 	return gradesToDomain(rows), nil
 }
 
+// LockPartGrades returns the grades of one part of one question of an
+// exam, by attempt; inside WithTx on Postgres it locks them (FOR UPDATE)
+// until the transaction ends. SQLite's write transactions hold the
+// database lock from their start.
+func (s *ExamStore) LockPartGrades(ctx context.Context, examID int64, position int, part string) ([]*marksmith.Grade, error) {
+	q := s.db.gorm.WithContext(ctx).Table("grades").Select("grades.*").
+		Joins("JOIN attempts a ON a.id = grades.attempt_id").
+		Where("a.exam_id = ? AND grades.question = ? AND grades.part = ?", examID, position, part).Order("grades.attempt_id")
+	if s.db.dialect == DialectPostgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "grades"}})
+	}
+	var rows []gradeRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, translate(err, fmt.Sprintf("grades of exam %d question %d part %s", examID, position, part))
+	}
+	return gradesToDomain(rows), nil
+}
+
+// DeleteGrades removes an attempt's grades.
+func (s *ExamStore) DeleteGrades(ctx context.Context, attemptID int64) error {
+	err := s.db.gorm.WithContext(ctx).Where("attempt_id = ?", attemptID).Delete(&gradeRow{}).Error
+	return translate(err, fmt.Sprintf("grades of attempt %d", attemptID))
+}
+
+// LastSaves returns, per attempt of an exam that has answers, when its
+// last answer was saved and how many parts have a non-blank answer.
+func (s *ExamStore) LastSaves(ctx context.Context, examID int64) (map[int64]marksmith.SaveActivity, error) {
+	rows, err := s.db.gorm.WithContext(ctx).Table("answers").
+		Select("answers.attempt_id, MAX(answers.saved_at), SUM(CASE WHEN TRIM(answers.raw) <> '' THEN 1 ELSE 0 END)").
+		Joins("JOIN attempts a ON a.id = answers.attempt_id").Where("a.exam_id = ?", examID).
+		Group("answers.attempt_id").Rows()
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("save activity at exam %d", examID))
+	}
+	defer rows.Close()
+	out := map[int64]marksmith.SaveActivity{}
+	for rows.Next() {
+		var id int64
+		var last anyTime
+		var answered int
+		if err := rows.Scan(&id, &last, &answered); err != nil {
+			return nil, translate(err, fmt.Sprintf("save activity at exam %d", examID))
+		}
+		out[id] = marksmith.SaveActivity{LastSaveAt: last.Time.UTC(), Answered: answered}
+	}
+	return out, translate(rows.Err(), fmt.Sprintf("save activity at exam %d", examID))
+}
+
 // FindExamGrades returns the grades of every attempt at an exam, by
 // attempt, question and part.
 func (s *ExamStore) FindExamGrades(ctx context.Context, examID int64) ([]*marksmith.Grade, error) {
@@ -336,27 +528,34 @@ func gradesToDomain(rows []gradeRow) []*marksmith.Grade {
 }
 
 // UpdateGrades replaces grades (matched by attempt, question and part),
-// sets each listed attempt's score, and appends the audit entries, in one
-// transaction. An attempt in scores that does not exist is ENOTFOUND.
-func (s *ExamStore) UpdateGrades(ctx context.Context, grades []*marksmith.Grade, scores map[int64]float64, audit []*marksmith.AuditEntry) error {
+// sets the score of each attempt they belong to to the sum of its grades
+// as stored after the change (rounded to 1e-9), and appends the audit
+// entries, in one transaction. Totals summed in the transaction stay right
+// when two decisions change different parts of one attempt at once.
+func (s *ExamStore) UpdateGrades(ctx context.Context, grades []*marksmith.Grade, audit []*marksmith.AuditEntry) error {
 	now := s.db.now()
 	err := s.db.transaction(ctx, func(tx *gorm.DB) error {
+		touched := map[int64]bool{}
+		var ids []int64
 		if len(grades) > 0 {
 			rows := make([]gradeRow, len(grades))
 			for i, g := range grades {
 				rows[i] = gradeFromDomain(g)
+				if !touched[g.AttemptID] {
+					touched[g.AttemptID] = true
+					ids = append(ids, g.AttemptID)
+				}
 			}
 			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(rows, 200).Error; err != nil {
 				return err
 			}
 		}
-		for id, score := range scores {
-			res := tx.Model(&attemptRow{}).Where("id = ?", id).Update("score", score)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return marksmith.Errorf(marksmith.ENOTFOUND, "attempt %d not found", id)
+		for lo := 0; lo < len(ids); lo += 500 {
+			batch := ids[lo:min(lo+500, len(ids))]
+			err := tx.Exec(`UPDATE attempts SET score = (SELECT ROUND(CAST(COALESCE(SUM(g.score), 0) AS NUMERIC), 9) FROM grades g WHERE g.attempt_id = attempts.id)
+				WHERE id IN ?`, batch).Error
+			if err != nil {
+				return err
 			}
 		}
 		if len(audit) > 0 {

@@ -96,8 +96,12 @@ func TestExamCreateFindUpdate(t *testing.T) {
 			user int64
 			want bool
 		}{{f.students[0].ID, true}, {f.students[1].ID, false}, {f.students[2].ID, true}} {
-			if ok, err := f.s.OnRoster(ctx, e.ID, tc.user); err != nil || ok != tc.want {
-				t.Errorf("OnRoster(%d) = %v, %v; want %v", tc.user, ok, err, tc.want)
+			entry, err := f.s.FindRosterEntry(ctx, e.ID, tc.user)
+			switch {
+			case tc.want && (err != nil || entry.ID != tc.user):
+				t.Errorf("FindRosterEntry(%d) = %+v, %v; want the entry", tc.user, entry, err)
+			case !tc.want && marksmith.ErrorCode(err) != marksmith.ENOTFOUND:
+				t.Errorf("FindRosterEntry(%d) = %+v, %v; want ENOTFOUND", tc.user, entry, err)
 			}
 		}
 
@@ -158,7 +162,7 @@ func TestPapers(t *testing.T) {
 			for pos := 1; pos <= 2; pos++ {
 				batch = append(batch, &marksmith.Paper{
 					ExamID: e.ID, UserID: u.ID, Position: pos, Order: 3 - pos, TemplateID: fmt.Sprintf("t%d", pos), Version: 1,
-					Seed:    math.MaxUint64 - uint64(i*10+pos),
+					Seed:    marksmith.Seed(math.MaxUint64 - uint64(i*10+pos)),
 					Variant: json.RawMessage(fmt.Sprintf(`{"template":"t%d","variant":%d,"parts":[]}`, pos, i)),
 				})
 			}
@@ -205,7 +209,13 @@ func TestPapers(t *testing.T) {
 		}
 		wantCode(t, "grade version of missing question", f.s.SetGradeVersion(ctx, e.ID, 9, 3), marksmith.ENOTFOUND)
 
-		if err := f.s.DeletePapers(ctx, e.ID); err != nil {
+		if err := f.s.DeletePapers(ctx, e.ID, f.students[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := f.s.FindExamPapers(ctx, e.ID, 0); err != nil || len(all) != 4 {
+			t.Fatalf("after deleting one student's papers: %d papers, %v; want 4", len(all), err)
+		}
+		if err := f.s.DeletePapers(ctx, e.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		if all, err := f.s.FindExamPapers(ctx, e.ID, 0); err != nil || len(all) != 0 {
@@ -217,8 +227,8 @@ func TestPapers(t *testing.T) {
 // openAttempt starts an attempt for the fixture's first student.
 func (f *examFixture) openAttempt(t *testing.T, student int) *marksmith.Attempt {
 	t.Helper()
-	a := &marksmith.Attempt{ExamID: f.exam.ID, UserID: f.students[student].ID, Status: marksmith.AttemptOpen,
-		StartedAt: testClock, DeadlineAt: testClock.Add(time.Hour), Max: 15.5}
+	a := &marksmith.Attempt{ExamID: f.exam.ID, UserID: f.students[student].ID, Status: marksmith.AttemptOpen, Mode: marksmith.DeliveryOnline,
+		StartedAt: testClock, DeadlineAt: testClock.Add(time.Hour), GraceUntil: testClock.Add(time.Hour + time.Minute), Max: 15.5}
 	if err := f.s.CreateAttempt(t.Context(), a); err != nil {
 		t.Fatalf("CreateAttempt: %v", err)
 	}
@@ -240,7 +250,15 @@ func TestAttempts(t *testing.T) {
 			func() (*marksmith.Attempt, error) { return f.s.FindAttemptByID(ctx, a.ID) },
 			func() (*marksmith.Attempt, error) { return f.s.FindAttempt(ctx, f.exam.ID, f.students[0].ID) },
 		} {
-			if g, err := got(); err != nil || !reflect.DeepEqual(g, a) {
+			g, err := got()
+			if err == nil && g.ExamVersion != 0 {
+				// FindAttemptByID says which version of the exam it saw.
+				if e, _ := f.s.FindExamByID(ctx, f.exam.ID); g.ExamVersion != e.Version {
+					t.Errorf("exam version %d, want %d", g.ExamVersion, e.Version)
+				}
+				g.ExamVersion = 0
+			}
+			if err != nil || !reflect.DeepEqual(g, a) {
 				t.Fatalf("found %+v, %v; want %+v", g, err, a)
 			}
 		}
@@ -258,6 +276,7 @@ func TestSaveAnswer(t *testing.T) {
 		f := newExamFixture(t, db)
 		ctx := t.Context()
 		a := f.openAttempt(t, 0)
+		owner := f.students[0].ID
 		at := func(s int) time.Time { return testClock.Add(time.Duration(s) * time.Second) }
 		for _, tc := range []struct {
 			name       string
@@ -276,28 +295,62 @@ func TestSaveAnswer(t *testing.T) {
 			{"another part", "b", "x", 1, true, "x", 1},
 			{"newest save", "a", "14 MB", 10, true, "14 MB", 10},
 		} {
-			stored, cur, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: tc.part, Raw: tc.raw, Seq: tc.seq,
-				FormatError: "fe:" + tc.raw, SavedAt: at(int(tc.seq))})
+			out, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: tc.part, Raw: tc.raw, Seq: tc.seq,
+				FormatError: "fe:" + tc.raw, SavedAt: at(int(tc.seq))}, owner)
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			want := &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: tc.part, Raw: tc.wantRaw, Seq: tc.wantSeq,
 				FormatError: "fe:" + tc.wantRaw, SavedAt: at(int(tc.wantSeq))}
-			if stored != tc.wantStored || !reflect.DeepEqual(cur, want) {
-				t.Errorf("%s: SaveAnswer = %v, %+v; want %v, %+v", tc.name, stored, cur, tc.wantStored, want)
+			if out.Stored != tc.wantStored || out.Refused != "" || out.Late || !reflect.DeepEqual(out.Current, want) {
+				t.Errorf("%s: SaveAnswer = %+v (current %+v); want stored %v, %+v", tc.name, out, out.Current, tc.wantStored, want)
 			}
 		}
 		list, err := f.s.FindAnswers(ctx, a.ID)
 		if err != nil || len(list) != 2 || list[0].Part != "a" || list[0].Raw != "14 MB" || list[1].Part != "b" {
 			t.Fatalf("FindAnswers = %+v, %v", list, err)
 		}
+		// After the deadline, within the grace: stored and late.
+		out, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: "b", Raw: "y", Seq: 2, SavedAt: testClock.Add(time.Hour + time.Second)}, owner)
+		if err != nil || !out.Stored || !out.Late {
+			t.Fatalf("save in the grace = %+v, %v; want stored and late", out, err)
+		}
+		// Past the grace: refused as overdue, nothing written.
+		out, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: "b", Raw: "z", Seq: 3, SavedAt: testClock.Add(2 * time.Hour)}, owner)
+		if err != nil || out.Stored || out.Refused != marksmith.SaveOverdue || out.Attempt == nil || out.Attempt.ID != a.ID {
+			t.Fatalf("save past the grace = %+v, %v; want refused overdue", out, err)
+		}
+		// Another student's attempt, or no attempt: refused alike.
+		for _, tc := range []struct {
+			name    string
+			attempt int64
+			user    int64
+		}{{"another student", a.ID, f.students[1].ID}, {"missing attempt", a.ID + 100, owner}} {
+			out, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: tc.attempt, Position: 1, Part: "a", Raw: "1", Seq: 99, SavedAt: at(5)}, tc.user)
+			if err != nil || out.Stored || out.Refused != marksmith.SaveNoAttempt {
+				t.Fatalf("%s: SaveAnswer = %+v, %v; want refused no_attempt", tc.name, out, err)
+			}
+		}
 		b := f.openAttempt(t, 1)
-		if _, _, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: b.ID, Position: 2, Part: "c", Raw: "7", Seq: 1}); err != nil {
-			t.Fatal(err)
+		if out, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: b.ID, Position: 2, Part: "c", Raw: "7", Seq: 1}, f.students[1].ID); err != nil || !out.Stored {
+			t.Fatal(out, err)
 		}
 		exam, err := f.s.FindExamAnswers(ctx, f.exam.ID)
 		if err != nil || len(exam) != 3 || exam[2].AttemptID != b.ID || exam[2].SavedAt != testClock {
 			t.Fatalf("FindExamAnswers = %+v, %v", exam, err)
+		}
+		act, err := f.s.LastSaves(ctx, f.exam.ID)
+		if err != nil || act[a.ID].Answered != 2 || !act[a.ID].LastSaveAt.Equal(testClock.Add(time.Hour+time.Second)) || act[b.ID].Answered != 1 {
+			t.Fatalf("LastSaves = %+v, %v", act, err)
+		}
+		// A disabled account saves nothing.
+		yes := true
+		if _, err := NewUserStore(db).UpdateUser(ctx, f.students[1].ID, marksmith.UserUpdate{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		out, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: b.ID, Position: 2, Part: "c", Raw: "8", Seq: 2, SavedAt: at(1)}, f.students[1].ID)
+		if err != nil || out.Stored || out.Refused != marksmith.SaveDisabled {
+			t.Fatalf("save of a disabled account = %+v, %v; want refused disabled", out, err)
 		}
 
 		score := 1.0
@@ -306,16 +359,12 @@ func TestSaveAnswer(t *testing.T) {
 		if err := f.s.CloseAttempt(ctx, &closed, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: "a", Raw: "15", Seq: 11})
-		wantCode(t, "save to a submitted attempt", err, marksmith.ECONFLICT)
-		_, _, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: "new", Raw: "15", Seq: 1})
-		wantCode(t, "new part of a submitted attempt", err, marksmith.ECONFLICT)
-		stored, cur, err := f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: "a", Raw: "14 MB", Seq: 10})
-		if err != nil || stored || cur.Raw != "14 MB" {
-			t.Fatalf("repeat after submit = %v, %+v, %v; want the stored answer", stored, cur, err)
+		for _, part := range []string{"a", "new"} {
+			out, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID, Position: 1, Part: part, Raw: "15", Seq: 11, SavedAt: at(1)}, owner)
+			if err != nil || out.Stored || out.Refused != marksmith.SaveNotOpen || out.Attempt.Status != marksmith.AttemptSubmitted {
+				t.Fatalf("save to part %s of a submitted attempt = %+v, %v; want refused not_open", part, out, err)
+			}
 		}
-		_, _, err = f.s.SaveAnswer(ctx, &marksmith.Answer{AttemptID: a.ID + 100, Position: 1, Part: "a", Raw: "1", Seq: 1})
-		wantCode(t, "save to a missing attempt", err, marksmith.ENOTFOUND)
 	})
 }
 
@@ -346,6 +395,9 @@ func TestCloseAttemptAndGrades(t *testing.T) {
 		wantCode(t, "close missing", f.s.CloseAttempt(ctx, &missing, nil), marksmith.ENOTFOUND)
 
 		got, err := f.s.FindAttemptByID(ctx, a.ID)
+		if err == nil {
+			got.ExamVersion = 0
+		}
 		if err != nil || !reflect.DeepEqual(got, &closed) {
 			t.Fatalf("closed attempt = %+v, %v\nwant %+v", got, err, &closed)
 		}
@@ -364,22 +416,25 @@ func TestCloseAttemptAndGrades(t *testing.T) {
 		after, _ := json.Marshal(&ng)
 		entry := &marksmith.AuditEntry{ExamID: f.exam.ID, Actor: reviewer, Action: "override", Target: "attempt 1 question 1 part b",
 			Before: before, After: after, Reason: "names both effects", At: at}
-		// A failing update (an unknown attempt) changes nothing.
-		err = f.s.UpdateGrades(ctx, []*marksmith.Grade{&ng}, map[int64]float64{a.ID: 9, b.ID + 100: 1}, []*marksmith.AuditEntry{entry})
-		wantCode(t, "update with unknown attempt", err, marksmith.ENOTFOUND)
+		// A failing update (a grade of an unknown attempt) changes nothing.
+		stray := ng
+		stray.AttemptID = b.ID + 100
+		err = f.s.UpdateGrades(ctx, []*marksmith.Grade{&ng, &stray}, []*marksmith.AuditEntry{entry})
+		wantCode(t, "update with unknown attempt", err, marksmith.EINVALID)
 		if gs, _ := f.s.FindGrades(ctx, a.ID); !reflect.DeepEqual(gs, grades) {
 			t.Fatalf("failed UpdateGrades changed grades to %+v", gs)
 		}
 		if log, _ := f.s.FindAudit(ctx, f.exam.ID); len(log) != 0 {
 			t.Fatalf("failed UpdateGrades wrote audit %+v", log)
 		}
-		if err := f.s.UpdateGrades(ctx, []*marksmith.Grade{&ng}, map[int64]float64{a.ID: 9}, []*marksmith.AuditEntry{entry}); err != nil {
+		if err := f.s.UpdateGrades(ctx, []*marksmith.Grade{&ng}, []*marksmith.AuditEntry{entry}); err != nil {
 			t.Fatalf("UpdateGrades: %v", err)
 		}
 		gs, _ = f.s.FindGrades(ctx, a.ID)
 		if !reflect.DeepEqual(gs[1], &ng) || !reflect.DeepEqual(gs[0], grades[0]) {
 			t.Fatalf("grades after override = %+v", gs)
 		}
+		// The total is summed from the stored grades: 5 + 4 + 0.
 		if got, _ := f.s.FindAttemptByID(ctx, a.ID); got.Score == nil || *got.Score != 9 {
 			t.Fatalf("score after override = %v", got.Score)
 		}
@@ -422,6 +477,52 @@ func TestReleaseAndAudit(t *testing.T) {
 		if err != nil || len(log) != 2 || log[0].Action != "release" || log[1].Action != "publish" ||
 			!log[1].At.Equal(testClock) || string(log[1].After) != `{"papers":6}` || log[1].Before != nil {
 			t.Fatalf("audit = %+v, %v", log, err)
+		}
+	})
+}
+
+// TestExamVersion checks that every change to an exam's row raises its
+// version, the store's methods and a raw update alike, and that a roster
+// entry and an attempt read with the exam say which version they saw.
+func TestExamVersion(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		f := newExamFixture(t, db)
+		ctx := t.Context()
+		version := func() int64 {
+			t.Helper()
+			e, err := f.s.FindExamByID(ctx, f.exam.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e.Version
+		}
+		v0 := version()
+		if v0 < 1 || f.exam.Version != v0 {
+			t.Fatalf("a new exam's version %d (created as %d)", v0, f.exam.Version)
+		}
+		if err := db.gorm.WithContext(ctx).Exec("UPDATE exams SET title = 'Renamed' WHERE id = ?", f.exam.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if v := version(); v != v0+1 {
+			t.Errorf("after a raw update: version %d, want %d", v, v0+1)
+		}
+		if err := db.gorm.WithContext(ctx).Exec("UPDATE exams SET released = released WHERE id = ?", f.exam.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if v := version(); v != v0+2 {
+			t.Errorf("after an update that changes nothing: version %d, want %d", v, v0+2)
+		}
+		if err := f.s.AddToRoster(ctx, f.exam.ID, []int64{f.students[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+		entry, err := f.s.FindRosterEntry(ctx, f.exam.ID, f.students[0].ID)
+		if err != nil || entry.ExamVersion != v0+2 {
+			t.Errorf("roster entry: exam version %v, %v; want %d", entry, err, v0+2)
+		}
+		a := f.openAttempt(t, 0)
+		got, err := f.s.FindAttemptByID(ctx, a.ID)
+		if err != nil || got.ExamVersion != v0+2 {
+			t.Errorf("attempt: exam version %v, %v; want %d", got, err, v0+2)
 		}
 	})
 }

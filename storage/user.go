@@ -20,6 +20,7 @@ type userRow struct {
 	StudentKey   string
 	PasswordHash string
 	Disabled     bool
+	MustChange   bool      `gorm:"column:must_change_password"`
 	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
 	UpdatedAt    time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -28,15 +29,16 @@ func (userRow) TableName() string { return "users" }
 
 func (r *userRow) toDomain() *marksmith.User {
 	return &marksmith.User{
-		ID:           r.ID,
-		Email:        r.Email,
-		Name:         r.Name,
-		Role:         marksmith.Role(r.Role),
-		StudentKey:   r.StudentKey,
-		PasswordHash: r.PasswordHash,
-		Disabled:     r.Disabled,
-		CreatedAt:    r.CreatedAt.UTC(),
-		UpdatedAt:    r.UpdatedAt.UTC(),
+		ID:                 r.ID,
+		Email:              r.Email,
+		Name:               r.Name,
+		Role:               marksmith.Role(r.Role),
+		StudentKey:         r.StudentKey,
+		PasswordHash:       r.PasswordHash,
+		Disabled:           r.Disabled,
+		CreatedAt:          r.CreatedAt.UTC(),
+		MustChangePassword: r.MustChange,
+		UpdatedAt:          r.UpdatedAt.UTC(),
 	}
 }
 
@@ -49,6 +51,7 @@ func userFromDomain(u *marksmith.User) *userRow {
 		StudentKey:   u.StudentKey,
 		PasswordHash: u.PasswordHash,
 		Disabled:     u.Disabled,
+		MustChange:   u.MustChangePassword,
 		CreatedAt:    dbTime(u.CreatedAt),
 		UpdatedAt:    dbTime(u.UpdatedAt),
 	}
@@ -174,6 +177,9 @@ func (s *UserStore) UpdateUser(ctx context.Context, id int64, upd marksmith.User
 		}
 		if upd.PasswordHash != nil {
 			changes["password_hash"] = *upd.PasswordHash
+		}
+		if upd.MustChangePassword != nil {
+			changes["must_change_password"] = *upd.MustChangePassword
 		}
 		if upd.Disabled != nil {
 			changes["disabled"] = *upd.Disabled

@@ -30,6 +30,8 @@ type config struct {
 	Templates     []string
 	Prefix        string // email local-part prefix of the students this run creates
 	Timeout       time.Duration
+	Acked         string        // file to write the acknowledged saves to; "" for none
+	ErrorPause    time.Duration // how long a student waits after a failed save
 }
 
 // parseConfig reads flags (and LOADGEN_ADMIN_PASSWORD) and checks them.
@@ -47,6 +49,8 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (*
 	fs.StringVar(&templates, "templates", "dasc7606/q6,dasc7606/q7", "comma-separated template ids of the exam's questions")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "prefix of the student emails (default: load-<unix time>)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.StringVar(&cfg.Acked, "acked", "", "write every acknowledged save (200, stored) to this file, one \"attempt question part seq\" a line")
+	fs.DurationVar(&cfg.ErrorPause, "error-pause", 0, "how long a student waits after a failed save before the next (0: not at all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -98,6 +102,9 @@ func (cfg *config) check() error {
 	}
 	if cfg.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("-timeout %s is not above 0", cfg.Timeout))
+	}
+	if cfg.ErrorPause < 0 || cfg.ErrorPause > time.Minute {
+		errs = append(errs, fmt.Errorf("-error-pause %s is not from 0 to 1m", cfg.ErrorPause))
 	}
 	return errors.Join(errs...)
 }

@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -21,8 +26,67 @@ type report struct {
 	Requests  int
 	Stored    int            // saves the server stored (each carries a new, higher seq)
 	NotStored int            // 200 answers that stored nothing: a defect for this load
-	Errors    map[string]int // by status, or "transport"
+	Errors    map[string]int // by kind: status and code ("503 unavailable"), or how the connection failed
 	Latencies []time.Duration
+	Acked     []ack // the saves stored, when the run records them (-acked)
+}
+
+// ack is one save the server acknowledged as stored: 200 with stored true.
+type ack struct {
+	Attempt  int64
+	Question int
+	Part     string
+	Seq      int64
+}
+
+// writeAcked writes acks to path, one "attempt question part seq" a line.
+func writeAcked(path string, acks []ack) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("acked saves: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	for _, a := range acks {
+		fmt.Fprintf(w, "%d %d %s %d\n", a.Attempt, a.Question, a.Part, a.Seq)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("acked saves: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("acked saves: %w", err)
+	}
+	return nil
+}
+
+// errorKind names a failed save for the report: the status and the API's
+// error code ("503 unavailable", "500 internal"), or how the connection
+// failed ("refused", "reset", "eof", "timeout", "transport").
+func errorKind(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		var body struct {
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		if json.Unmarshal([]byte(ae.Body), &body) == nil && body.Error.Code != "" {
+			return fmt.Sprintf("%d %s", ae.Status, body.Error.Code)
+		}
+		return fmt.Sprint(ae.Status)
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "eof"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return "transport"
 }
 
 // rate is requests per second.
@@ -115,6 +179,7 @@ func load(ctx context.Context, c *client, cfg *config, students []*student) *rep
 				stored, notStored int
 				errs                    = map[string]int{}
 				seq               int64 = 0
+				acked             []ack
 			)
 			for ctx.Err() == nil {
 				if budget > 0 && sent.Add(1) > budget {
@@ -133,14 +198,20 @@ func load(ctx context.Context, c *client, cfg *config, students []*student) *rep
 					break // the run ended mid-request: not the server's error
 				}
 				lat = append(lat, d)
-				var ae *apiError
 				switch {
-				case errors.As(err, &ae):
-					errs[fmt.Sprint(ae.Status)]++
 				case err != nil:
-					errs["transport"]++
+					errs[errorKind(err)]++
+					if cfg.ErrorPause > 0 {
+						select {
+						case <-ctx.Done():
+						case <-time.After(cfg.ErrorPause):
+						}
+					}
 				case res.Stored:
 					stored++
+					if cfg.Acked != "" {
+						acked = append(acked, ack{Attempt: st.Attempt, Question: p.Question, Part: p.ID, Seq: seq})
+					}
 				default:
 					notStored++
 				}
@@ -150,6 +221,7 @@ func load(ctx context.Context, c *client, cfg *config, students []*student) *rep
 			rep.Latencies = append(rep.Latencies, lat...)
 			rep.Stored += stored
 			rep.NotStored += notStored
+			rep.Acked = append(rep.Acked, acked...)
 			for k, n := range errs {
 				rep.Errors[k] += n
 			}

@@ -2,7 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -114,6 +121,28 @@ func TestAnswerForChangesWithSeq(t *testing.T) {
 		p := part{Question: 1, ID: "a", Type: typ}
 		if answerFor(p, 1) == answerFor(p, 2) {
 			t.Errorf("%s: answers for seq 1 and 2 are equal", typ)
+		}
+	}
+}
+
+// TestErrorKind checks how failed saves are named in the report.
+func TestErrorKind(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&apiError{Status: 503, Body: `{"error":{"code":"unavailable","message":"The database is unavailable."}}`}, "503 unavailable"},
+		{&apiError{Status: 500, Body: `{"error":{"code":"internal","message":"Internal error."}}`}, "500 internal"},
+		{&apiError{Status: 502, Body: "Bad Gateway"}, "502"},
+		{fmt.Errorf("PUT /x: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), "refused"},
+		{fmt.Errorf("PUT /x: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}), "reset"},
+		{fmt.Errorf("PUT /x: %w", io.EOF), "eof"},
+		{fmt.Errorf("PUT /x: %w", context.DeadlineExceeded), "timeout"},
+		{errors.New("something else"), "transport"},
+	}
+	for _, tt := range tests {
+		if got := errorKind(tt.err); got != tt.want {
+			t.Errorf("errorKind(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

@@ -7,6 +7,10 @@
 //
 // It talks only to loopback addresses and stops by itself: -duration and
 // -requests bound the run, and -students bounds the accounts it creates.
+// For fault injection (bench/faults.sh), -acked records every save the
+// server acknowledged, so that they can be looked for in the database
+// afterwards, and -error-pause keeps an outage from becoming a tight loop
+// of failed requests.
 //
 //	loadgen -url http://127.0.0.1:8080 -admin-email admin@localhost -admin-password-file pw.txt \
 //	        -students 50 -duration 20s
@@ -57,6 +61,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		len(students), cfg.Duration, cfg.Requests)
 	rep := load(ctx, c, cfg, students)
 	rep.write(stdout)
+	if cfg.Acked != "" {
+		if err := writeAcked(cfg.Acked, rep.Acked); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "loadgen: %d acknowledged saves written to %s\n", len(rep.Acked), cfg.Acked)
+	}
 	if rep.Requests == 0 {
 		return errors.New("no save was sent")
 	}

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,10 +15,9 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
-	"github.com/marksmith/marksmith/api"
+	"github.com/marksmith/marksmith/app"
 	"github.com/marksmith/marksmith/auth"
 	"github.com/marksmith/marksmith/bank"
-	"github.com/marksmith/marksmith/exams"
 	"github.com/marksmith/marksmith/storage"
 )
 
@@ -51,17 +53,17 @@ func TestRunAgainstServer(t *testing.T) {
 	if err := users.CreateUser(ctx, &marksmith.User{Email: "admin@localhost", Name: "Admin", Role: marksmith.RoleAdmin, PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	app := api.New(api.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, api.Deps{
-		Users: users, Tokens: storage.NewTokenStore(db), Templates: templates,
-		Exams: exams.New(store, users, templates, time.Now, nil),
-	})
+	a, err := app.New(app.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, app.Deps{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Serve(sctx, app, ln, 5*time.Second) }()
+	go func() { done <- a.Run(sctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -76,7 +78,9 @@ func TestRunAgainstServer(t *testing.T) {
 		}
 		return ""
 	}
-	args := []string{"-url", "http://" + ln.Addr().String(), "-students", "3", "-duration", "30s", "-requests", "60", "-prefix", "t"}
+	ackedPath := filepath.Join(t.TempDir(), "acked.txt")
+	args := []string{"-url", "http://" + ln.Addr().String(), "-students", "3", "-duration", "30s", "-requests", "60", "-prefix", "t",
+		"-acked", ackedPath, "-error-pause", "10ms"}
 	if err := run(ctx, args, &out, &errOut, env); err != nil {
 		t.Fatalf("run: %v\n%s%s", err, out.String(), errOut.String())
 	}
@@ -102,10 +106,38 @@ func TestRunAgainstServer(t *testing.T) {
 	if err != nil || len(attempts) != 3 {
 		t.Fatalf("attempts: %v %v", attempts, err)
 	}
+	// The acknowledged saves are the 60 stored, and each part's latest
+	// acknowledged seq is the one stored.
+	b, err := os.ReadFile(ackedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 60 {
+		t.Fatalf("%d acknowledged saves in the file, want 60", len(lines))
+	}
+	latest := map[string]int64{}
+	for _, l := range lines {
+		var attempt, seq int64
+		var question int
+		var part string
+		if _, err := fmt.Sscanf(l, "%d %d %s %d", &attempt, &question, &part, &seq); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		k := fmt.Sprintf("%d/%d/%s", attempt, question, part)
+		latest[k] = max(latest[k], seq)
+	}
+	stored := map[string]int64{}
 	for _, a := range attempts {
 		answers, err := store.FindAnswers(ctx, a.ID)
 		if err != nil || len(answers) == 0 {
 			t.Errorf("attempt %d: %d answers, %v", a.ID, len(answers), err)
 		}
+		for _, ans := range answers {
+			stored[fmt.Sprintf("%d/%d/%s", a.ID, ans.Position, ans.Part)] = ans.Seq
+		}
+	}
+	if !reflect.DeepEqual(latest, stored) {
+		t.Errorf("latest acknowledged seq by part = %v, stored = %v", latest, stored)
 	}
 }

@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/grader"
 	"github.com/marksmith/marksmith/variants"
 )
 
@@ -233,6 +237,13 @@ func bankPreview(args []string, stdout io.Writer) error {
 	}
 	switch *format {
 	case "json":
+		// A short-text part is keyed by its accepted phrasings; show the
+		// first, as the text preview does, rather than an empty key.
+		for i := range v.Parts {
+			if spec := &v.Parts[i].Answer; spec.Key == nil && (spec.Type == grader.Text || spec.Type == grader.Essay) {
+				spec.Key = bank.KeyValue(spec)
+			}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
@@ -360,10 +371,16 @@ func bankTest(args []string, stdout io.Writer) error {
 		}
 		ts = append(ts, t)
 	}
+	if *format != "text" && *format != "json" {
+		return &exitError{code: 2, err: fmt.Errorf("bank test: unknown format %q (text or json)", *format)}
+	}
+	start := time.Now()
+	clock := func() int64 { return int64(time.Since(start)) }
 	failed := 0
 	enc := json.NewEncoder(stdout)
+	var reps []*bank.TestReport
 	for _, t := range ts {
-		rep, err := t.SelfTest(*seed, *count)
+		rep, err := t.Test(bank.TestOptions{Seed: *seed, Count: *count, Clock: clock})
 		if err != nil {
 			failed++
 			fmt.Fprintf(stdout, "FAIL %s: %v\n", t.ID, err)
@@ -378,7 +395,10 @@ func bankTest(args []string, stdout io.Writer) error {
 			}
 			continue
 		}
-		writeReport(stdout, rep)
+		reps = append(reps, rep)
+	}
+	if *format == "text" {
+		writeReports(stdout, reps)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d templates failed their self-test", failed, len(ts))
@@ -386,32 +406,87 @@ func bankTest(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// writeReports prints the self-test reports: a table with one row per
+// template, then each template's keys, thresholds and failures.
+func writeReports(w io.Writer, reps []*bank.TestReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "template\tresult\tvariants\tdistinct\tindependent\tspace ≤\taccepted\test. space\tby repeats\tµs/variant\tp99 µs\t")
+	for _, r := range reps {
+		status := "ok"
+		if !r.OK() {
+			status = "FAIL"
+		}
+		repeats := bigNumber(r.RepeatEstimate)
+		if r.RepeatBound {
+			repeats = "≥ " + repeats
+		}
+		med, p99 := "", ""
+		if r.Time != nil {
+			med, p99 = strconv.FormatFloat(r.Time.Median, 'f', 1, 64), strconv.FormatFloat(r.Time.P99, 'f', 1, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%.1f%%\t%s\t%s\t%s\t%s\t\n", r.Template, status, r.Count, r.Distinct, r.Independent,
+			bigNumber(r.SpaceSize), 100*r.Accepted, bigNumber(r.EstimatedSpace), repeats, med, p99)
+	}
+	tw.Flush()
+	for _, r := range reps {
+		writeReport(w, r)
+	}
+}
+
+// bigNumber writes a count: with separators up to ten million, then in
+// scientific notation.
+func bigNumber(x float64) string {
+	if x >= 1e7 {
+		return strconv.FormatFloat(x, 'g', 3, 64)
+	}
+	s := strconv.FormatFloat(math.Round(x), 'f', 0, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// writeReport prints one template's keys, thresholds and failures.
 func writeReport(w io.Writer, r *bank.TestReport) {
 	status := "ok  "
 	if !r.OK() {
 		status = "FAIL"
 	}
-	space := variants.Format(r.SpaceSize)
-	if r.SpaceSize >= 1e7 {
-		space = strconv.FormatFloat(r.SpaceSize, 'g', 3, 64)
-	}
-	fmt.Fprintf(w, "%s %s v%d: %d variants, %d distinct (space ≤ %s)\n", status, r.Template, r.Version, r.Count, r.Distinct, space)
+	fmt.Fprintf(w, "\n%s %s v%d: %d variants\n", status, r.Template, r.Version, r.Count)
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "     %s\n", f)
 	}
 	for _, s := range r.Spread {
-		if s.Min != nil {
-			fmt.Fprintf(w, "     (%s) %-8s %5d distinct  min %s  median %s  max %s\n", s.Part, s.Type, s.Distinct, variants.Format(*s.Min), variants.Format(*s.Median), variants.Format(*s.Max))
-			continue
-		}
-		var top []string
-		for _, vc := range s.Top {
-			v := vc.Value
-			if len(v) > 40 {
-				v = v[:37] + "..."
+		switch {
+		case len(s.Options) > 0:
+			var opts []string
+			for _, o := range s.Options {
+				opts = append(opts, fmt.Sprintf("%s %.1f%%", o.Value, 100*float64(o.Count)/float64(r.Count)))
 			}
-			top = append(top, fmt.Sprintf("%q×%d", v, vc.Count))
+			line := fmt.Sprintf("     %-8s %-8s %5d distinct  right: %s", "("+s.Part+")", s.Type, s.Distinct, strings.Join(opts, "  "))
+			if s.Type == "choice" {
+				line += fmt.Sprintf("  (least/most %.2f)", s.Uniformity)
+			}
+			fmt.Fprintln(w, line)
+		case s.Min != nil:
+			fmt.Fprintf(w, "     %-8s %-8s %5d distinct  min %s  median %s  max %s\n", "("+s.Part+")", s.Type, s.Distinct, variants.Format(*s.Min), variants.Format(*s.Median), variants.Format(*s.Max))
+		default:
+			var top []string
+			for _, vc := range s.Top {
+				v := vc.Value
+				if len(v) > 40 {
+					v = v[:37] + "..."
+				}
+				top = append(top, fmt.Sprintf("%q×%d", v, vc.Count))
+			}
+			fmt.Fprintf(w, "     %-8s %-8s %5d distinct  %s\n", "("+s.Part+")", s.Type, s.Distinct, strings.Join(top, ", "))
 		}
-		fmt.Fprintf(w, "     (%s) %-8s %5d distinct  %s\n", s.Part, s.Type, s.Distinct, strings.Join(top, ", "))
+	}
+	for _, c := range r.Closest {
+		bound := "at least"
+		if c.AtMost {
+			bound = "at most"
+		}
+		fmt.Fprintf(w, "     closest to a threshold: %s = %s (%s %s), variant %d\n", c.Measure, strconv.FormatFloat(c.Value, 'g', 4, 64), bound, variants.Format(c.Limit), c.Variant)
 	}
 }

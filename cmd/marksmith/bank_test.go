@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/marksmith/marksmith/bank"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,10 +37,21 @@ func TestBankPreviewCanonical(t *testing.T) {
 	var v struct {
 		Template string `json:"template"`
 		Variant  uint64 `json:"variant"`
-		Parts    []struct{ ID string }
+		Parts    []struct {
+			ID     string
+			Answer struct {
+				Type string `json:"type"`
+				Key  any    `json:"key"`
+			} `json:"answer"`
+		}
 	}
-	if err := json.Unmarshal([]byte(js), &v); err != nil || v.Template != "dasc7606/q6" || v.Variant != 5 || len(v.Parts) != 8 {
+	if err := json.Unmarshal([]byte(js), &v); err != nil || v.Template != "dasc7606/q6" || v.Variant != 5 || len(v.Parts) != 10 {
 		t.Fatalf("json preview = %+v, %v", v, err)
+	}
+	for _, p := range v.Parts {
+		if k, ok := p.Answer.Key.(string); p.Answer.Type == "text" && (!ok || k == "") {
+			t.Errorf("json preview: text part %s has key %v; want its first accepted phrasing", p.ID, p.Answer.Key)
+		}
 	}
 	if _, _, err := runCmd(t, "", "bank", "preview", "dasc7606/nope"); err == nil || !strings.Contains(err.Error(), "no template") {
 		t.Errorf("unknown template: %v", err)
@@ -113,12 +125,56 @@ func TestBankValidate(t *testing.T) {
 }
 
 func TestBankTest(t *testing.T) {
-	out, _, err := runCmd(t, "", "bank", "test", "dasc7606/q6", "--count", "200")
+	out, _, err := runCmd(t, "", "bank", "test", "dasc7606/q6", "dasc7606/q4", "--count", "200")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !strings.Contains(out, "ok   dasc7606/q6 v1: 200 variants, 200 distinct") || !strings.Contains(out, "(d) number") {
-		t.Errorf("report:\n%s", out)
+	lines := strings.Split(out, "\n")
+	header := strings.Fields(lines[0])
+	if strings.Join(header, " ") != "template result variants distinct independent space ≤ accepted est. space by repeats µs/variant p99 µs" {
+		t.Errorf("table header %q", lines[0])
+	}
+	for i, id := range []string{"dasc7606/q6", "dasc7606/q4"} {
+		row := strings.Fields(lines[1+i])
+		// q6's space before constraints: 2 × 3 × 9 × 15 × 13 × 10 = 105,300; q4's 33 × 3 × 2 × 26 × 26 = 133,848.
+		space := map[string]string{"dasc7606/q6": "105,300", "dasc7606/q4": "133,848"}[id]
+		if len(row) < 11 || row[0] != id || row[1] != "ok" || row[2] != "200" || row[3] != "200" || row[5] != space || !strings.HasSuffix(row[6], "%") {
+			t.Errorf("row %d = %q", i+1, lines[1+i])
+		}
+	}
+	for _, want := range []string{"ok   dasc7606/q6 v1: 200 variants", "(d)      number", "(c)      multi", "right: A ",
+		"closest to a threshold: min(frac(bound_att), frac(bound_mlp)) = "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+
+	js, _, err := runCmd(t, "", "bank", "test", "dasc7606/q2", "--count", "300", "--format", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	var rep bank.TestReport
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Template != "dasc7606/q2" || rep.Count != 300 || rep.Distinct != 300 || rep.SpaceSize != 66240 ||
+		rep.Accepted <= 0 || rep.Accepted >= 1 || rep.EstimatedSpace != rep.SpaceSize*rep.Accepted || rep.Time == nil || rep.Time.Median <= 0 {
+		t.Errorf("json report %+v", rep)
+	}
+	var c *bank.Spread
+	for i := range rep.Spread {
+		if rep.Spread[i].Part == "c" {
+			c = &rep.Spread[i]
+		}
+	}
+	if c == nil || len(c.Options) != 4 || c.Uniformity <= 0.5 || c.Uniformity > 1 {
+		t.Errorf("(c) spread %+v: want four labels each the key about a quarter of the time", c)
+	}
+	if len(rep.Closest) != 2 || rep.Closest[0].Value < 0.1 || rep.Closest[1].Value < 1.2 {
+		t.Errorf("closest %+v", rep.Closest)
+	}
+	if _, _, err := runCmd(t, "", "bank", "test", "dasc7606/q2", "--format", "xml"); exitCode(err) != 2 {
+		t.Errorf("unknown format: exit %d (%v), want 2", exitCode(err), err)
 	}
 }
 
@@ -126,12 +182,12 @@ func TestGradeCSV(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "answers.csv")
 	outPath := filepath.Join(dir, "results.csv")
-	// Canonical keys: d 173408256, e 67436544, f 105971712.
-	csvText := "student,variant,q6.a,q6.d,q6.e,q6.f,q6.g\n" +
-		"s1,canonical,7,\"173,408,256\",67436544,105971712,skip connections\n" +
-		"s2,0,9,100000000,67436544,32563456,batch norm\n" + // d wrong, f follows from the wrong d
-		"s3,notaseed,7,1,1,1,x\n" +
-		"s4,0,seven,1.734e8,6.7e7,1.06e8,residual block\n"
+	// Canonical keys: b 27, 49; d 173408256, e 67436544, f 105971712.
+	csvText := "student,variant,q6.b,q6.d,q6.e,q6.f,q6.g\n" +
+		"s1,canonical,\"27, 49\",\"173,408,256\",67436544,105971712,skip connections\n" +
+		"s2,0,\"27, 81\",100000000,67436544,32563456,batch norm\n" + // d wrong, f follows from the wrong d
+		"s3,notaseed,\"27, 49\",1,1,1,x\n" +
+		"s4,0,\"27, forty-nine\",1.734e8,6.7e7,1.06e8,residual block\n"
 	os.WriteFile(in, []byte(csvText), 0o644)
 	_, stderr, err := runCmd(t, "", "grade", "--answers", in, "--out", outPath)
 	if exitCode(err) != 1 || !strings.Contains(stderr, "line 4, column 2 (variant)") || !strings.Contains(stderr, "graded 3 of 4 rows") {
@@ -151,12 +207,12 @@ func TestGradeCSV(t *testing.T) {
 	if len(recs) != 5 {
 		t.Fatalf("%d records, want header + 4", len(recs))
 	}
-	// s1: a 3, d 3, e 3, f 3, g 3 = 15 of 24.
-	if get(1, "dasc7606/q6") != "15" || get(1, "total") != "15" || get(1, "max") != "24" {
+	// s1: b 2, d 3, e 2, f 3, g 3 = 13 of 24.
+	if get(1, "dasc7606/q6") != "13" || get(1, "total") != "13" || get(1, "max") != "24" {
 		t.Errorf("s1: %v", recs[1])
 	}
-	// s2: a wrong, d wrong, e right, f carried forward from d and e, g to review.
-	if get(2, "dasc7606/q6.a") != "0" || get(2, "dasc7606/q6.d") != "0" || get(2, "dasc7606/q6.f") != "3" || get(2, "dasc7606/q6.e") != "3" {
+	// s2: b half right, d wrong, e right, f carried forward from d and e, g to review.
+	if get(2, "dasc7606/q6.b") != "1" || get(2, "dasc7606/q6.d") != "0" || get(2, "dasc7606/q6.f") != "3" || get(2, "dasc7606/q6.e") != "2" {
 		t.Errorf("s2: %v", recs[2])
 	}
 	if !strings.Contains(get(2, "needs_review"), "dasc7606/q6.g") {
@@ -165,7 +221,7 @@ func TestGradeCSV(t *testing.T) {
 	if get(3, "error") == "" || get(3, "total") != "" {
 		t.Errorf("s3 (bad seed) = %v", recs[3])
 	}
-	if !strings.Contains(get(4, "format_errors"), "dasc7606/q6.a") {
+	if !strings.Contains(get(4, "format_errors"), "dasc7606/q6.b") {
 		t.Errorf("s4 format errors = %q", get(4, "format_errors"))
 	}
 	if get(4, "dasc7606/q6.d") != "3" {

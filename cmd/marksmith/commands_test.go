@@ -35,7 +35,7 @@ type cliStep struct {
 func TestMigrateAndUserCommands(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "cli.db")
 	environ := map[string]string{"MARKSMITH_DATABASE_URL": dbPath}
-	created := regexp.MustCompile(`shown only now: (\S+)`)
+	created := regexp.MustCompile(`shown only now[^:]*: (\S+)`)
 	latest := latestMigration(t)
 	of := fmt.Sprintf(" of %d", latest)
 	var password string
@@ -45,15 +45,15 @@ func TestMigrateAndUserCommands(t *testing.T) {
 		{[]string{"migrate", "up"}, []string{"nothing to apply"}, "", nil},
 		{[]string{"migrate", "status"}, []string{"00001_init.sql", "applied", "(current)"}, "", nil},
 		{[]string{"user", "create", "--email", "Ada@Uni.edu", "--name", "Ada L", "--role", "instructor"},
-			[]string{"Created instructor ada@uni.edu (id 1).", "One-time password, shown only now: "}, "",
+			[]string{"Created instructor ada@uni.edu (id 1).", "One-time password, shown only now (it must be changed at first login): "}, "",
 			func(out string) { password = created.FindStringSubmatch(out)[1] }},
-		{[]string{"user", "create", "--email", "ada@uni.edu", "--role", "student"}, nil, `user with email "ada@uni.edu" already exists`, nil},
+		{[]string{"user", "create", "--email", "ada@uni.edu", "--role", "student"}, nil, `A user with email ada@uni.edu already exists`, nil},
 		{[]string{"user", "create", "--email", "bob@uni.edu", "--role", "dean"}, nil, "--role admin|instructor|student", nil},
 		{[]string{"user", "create", "--email", "bob@uni.edu", "--role", "student", "--student-key", "3035000001"},
 			[]string{"Created student bob@uni.edu (id 2)."}, "", nil},
 		{[]string{"user", "list"}, []string{"ID", "EMAIL", "ada@uni.edu", "Ada L", "instructor", "bob@uni.edu", "3035000001", "2 of 2 users"}, "", nil},
 		{[]string{"user", "list", "--role", "student"}, []string{"bob@uni.edu", "1 of 1 users"}, "", nil},
-		{[]string{"user", "password", "--email", "ADA@uni.edu"}, []string{"New password for ada@uni.edu, shown only now: ", "signed out"}, "",
+		{[]string{"user", "password", "--email", "ADA@uni.edu"}, []string{"New one-time password for ada@uni.edu, shown only now", "signed out"}, "",
 			func(out string) {
 				old := password
 				password = created.FindStringSubmatch(out)[1]
@@ -61,7 +61,7 @@ func TestMigrateAndUserCommands(t *testing.T) {
 					t.Fatal("password did not change")
 				}
 			}},
-		{[]string{"user", "password", "--email", "nobody@uni.edu"}, nil, `user "nobody@uni.edu" not found`, nil},
+		{[]string{"user", "password", "--email", "nobody@uni.edu"}, nil, `No account has the email nobody@uni.edu`, nil},
 		{[]string{"user", "frobnicate"}, nil, `unknown user command "frobnicate"`, nil},
 		{[]string{"migrate", "sideways"}, nil, `unknown migrate command "sideways"`, nil},
 	}

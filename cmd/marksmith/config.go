@@ -16,8 +16,13 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith/api"
+	"github.com/marksmith/marksmith/app"
 	"github.com/marksmith/marksmith/auth"
+	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/sessions"
 	"github.com/marksmith/marksmith/storage"
+	"github.com/marksmith/marksmith/users"
+	"github.com/marksmith/marksmith/web"
 )
 
 // config is the configuration of the commands that use the database:
@@ -42,12 +47,14 @@ type config struct {
 	AccessTTL     time.Duration
 	RefreshTTL    time.Duration
 
-	BodyLimit     int
-	ReadTimeout   time.Duration
-	WriteTimeout  time.Duration
-	IdleTimeout   time.Duration
-	TrustProxy    bool
-	ImportMaxRows int
+	BodyLimit        int
+	ReadTimeout      time.Duration
+	WriteTimeout     time.Duration
+	IdleTimeout      time.Duration
+	TrustProxy       bool
+	SecureCookies    bool
+	ImportMaxRows    int
+	TemplateMaxBytes int
 }
 
 // setting is one configuration setting.
@@ -105,13 +112,13 @@ func settings() []setting {
 			func(c *config, v string) error { c.JWTSecretFile = v; return nil }},
 		{"jwt-key-file", "MARKSMITH_JWT_KEY_FILE", "", "PEM Ed25519 private key; when set, access tokens are signed with EdDSA instead of HS256", false, true,
 			func(c *config, v string) error { c.JWTKeyFile = v; return nil }},
-		{"jwt-issuer", "MARKSMITH_JWT_ISSUER", api.DefaultIssuer, "iss claim of access tokens", false, true,
+		{"jwt-issuer", "MARKSMITH_JWT_ISSUER", app.DefaultIssuer, "iss claim of access tokens", false, true,
 			func(c *config, v string) error { c.JWTIssuer = v; return nil }},
-		{"jwt-audience", "MARKSMITH_JWT_AUDIENCE", api.DefaultAudience, "aud claim of access tokens", false, true,
+		{"jwt-audience", "MARKSMITH_JWT_AUDIENCE", app.DefaultAudience, "aud claim of access tokens", false, true,
 			func(c *config, v string) error { c.JWTAudience = v; return nil }},
-		{"access-ttl", "MARKSMITH_ACCESS_TTL", durationText(api.DefaultAccessTTL), "access token lifetime", false, true,
+		{"access-ttl", "MARKSMITH_ACCESS_TTL", durationText(app.DefaultAccessTTL), "access token lifetime", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.AccessTTL })},
-		{"refresh-ttl", "MARKSMITH_REFRESH_TTL", durationText(api.DefaultRefreshTTL), "refresh token lifetime", false, true,
+		{"refresh-ttl", "MARKSMITH_REFRESH_TTL", durationText(sessions.DefaultRefreshTTL), "refresh token lifetime", false, true,
 			durationSetter(func(c *config) *time.Duration { return &c.RefreshTTL })},
 		{"body-limit", "MARKSMITH_BODY_LIMIT", sizeText(api.DefaultBodyLimit), "largest request body in bytes (a suffix K, M or G multiplies by 1024s)", false, true,
 			func(c *config, v string) error {
@@ -127,7 +134,9 @@ func settings() []setting {
 			durationSetter(func(c *config) *time.Duration { return &c.IdleTimeout })},
 		{"trust-proxy", "MARKSMITH_TRUST_PROXY", "false", "take the client address from X-Forwarded-For (only behind a proxy that sets it)", true, true,
 			boolSetter(func(c *config) *bool { return &c.TrustProxy })},
-		{"import-max-rows", "MARKSMITH_IMPORT_MAX_ROWS", strconv.Itoa(api.DefaultImportMaxRows), "most rows one roster import may have", false, true,
+		{"secure-cookies", "MARKSMITH_SECURE_COOKIES", "false", "mark the pages' session cookies Secure on every response: set it when a proxy in front ends HTTPS", true, true,
+			boolSetter(func(c *config) *bool { return &c.SecureCookies })},
+		{"import-max-rows", "MARKSMITH_IMPORT_MAX_ROWS", strconv.Itoa(users.DefaultImportMaxRows), "most rows one roster import may have", false, true,
 			func(c *config, v string) error {
 				n, err := strconv.Atoi(v)
 				if err != nil || n <= 0 {
@@ -135,6 +144,12 @@ func settings() []setting {
 				}
 				c.ImportMaxRows = n
 				return nil
+			}},
+		{"template-max-bytes", "MARKSMITH_TEMPLATE_MAX_BYTES", sizeText(bank.DefaultLimits().MaxBytes), "largest template source an upload may have (K, M or G multiply by 1024s); keep it at least what was ever allowed, as stored templates load under it", false, true,
+			func(c *config, v string) error {
+				n, err := parseSize(v)
+				c.TemplateMaxBytes = n
+				return err
 			}},
 	}
 }
@@ -273,22 +288,27 @@ func (c *config) migrateOnStart(dialect string) bool {
 	return c.AutoMigrate == "true"
 }
 
-// apiConfig returns the API's configuration. The signing key comes from,
-// in order: the Ed25519 key file, the secret, the secret file; with none
-// set, SQLite keeps a generated secret in a file beside the database and
-// Postgres refuses to start (instances must share one secret).
-func (c *config) apiConfig(dialect string, logger *slog.Logger) (api.Config, error) {
-	cfg := api.Config{
-		Issuer:        c.JWTIssuer,
-		Audience:      c.JWTAudience,
-		AccessTTL:     c.AccessTTL,
-		RefreshTTL:    c.RefreshTTL,
-		BodyLimit:     c.BodyLimit,
-		ReadTimeout:   c.ReadTimeout,
-		WriteTimeout:  c.WriteTimeout,
-		IdleTimeout:   c.IdleTimeout,
-		TrustProxy:    c.TrustProxy,
-		ImportMaxRows: c.ImportMaxRows,
+// appConfig returns the server's configuration. The signing key comes
+// from, in order: the Ed25519 key file, the secret, the secret file; with
+// none set, SQLite keeps a generated secret in a file beside the database
+// and Postgres refuses to start (instances must share one secret).
+func (c *config) appConfig(dialect string, logger *slog.Logger) (app.Config, error) {
+	cfg := app.Config{
+		HTTP: api.Config{
+			BodyLimit:    c.BodyLimit,
+			ReadTimeout:  c.ReadTimeout,
+			WriteTimeout: c.WriteTimeout,
+			IdleTimeout:  c.IdleTimeout,
+			TrustProxy:   c.TrustProxy,
+		},
+		Web:             web.Config{Secure: c.SecureCookies},
+		Issuer:          c.JWTIssuer,
+		Audience:        c.JWTAudience,
+		AccessTTL:       c.AccessTTL,
+		RefreshTTL:      c.RefreshTTL,
+		ImportMaxRows:   c.ImportMaxRows,
+		ShutdownTimeout: c.ShutdownTimeout,
+		TemplateLimits:  bank.Limits{MaxBytes: c.TemplateMaxBytes},
 	}
 	switch {
 	case c.JWTKeyFile != "":

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith/api"
+	"github.com/marksmith/marksmith/app"
+	"github.com/marksmith/marksmith/sessions"
 	"github.com/marksmith/marksmith/storage"
 )
 
@@ -23,9 +25,9 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{"defaults", nil, nil, func(c *config) bool {
 			return c.DatabaseURL == "" && c.Addr == ":8080" && c.AutoMigrate == "auto" && c.SeedBank &&
-				c.AdminEmail == "admin@localhost" && c.AccessTTL == api.DefaultAccessTTL && c.RefreshTTL == api.DefaultRefreshTTL &&
+				c.AdminEmail == "admin@localhost" && c.AccessTTL == app.DefaultAccessTTL && c.RefreshTTL == sessions.DefaultRefreshTTL &&
 				c.BodyLimit == api.DefaultBodyLimit && c.ShutdownTimeout == 15*time.Second && c.LogLevel == slog.LevelInfo &&
-				c.LogFormat == "text" && !c.TrustProxy && c.JWTIssuer == api.DefaultIssuer
+				c.LogFormat == "text" && !c.TrustProxy && c.JWTIssuer == app.DefaultIssuer
 		}, []string{}},
 		{"env", map[string]string{
 			"MARKSMITH_ADDR": "0.0.0.0:9000", "MARKSMITH_DATABASE_URL": "postgres://db/m", "MARKSMITH_ACCESS_TTL": "5m",
@@ -106,7 +108,7 @@ func TestMigrateOnStart(t *testing.T) {
 	}
 }
 
-func TestAPIConfigSigningKey(t *testing.T) {
+func TestAppConfigSigningKey(t *testing.T) {
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
 	secretFile := filepath.Join(dir, "secret")
@@ -114,23 +116,23 @@ func TestAPIConfigSigningKey(t *testing.T) {
 	dbPath := filepath.Join(dir, "m.db")
 
 	c := &config{JWTSecretFile: secretFile}
-	cfg, err := c.apiConfig(storage.DialectPostgres, logger)
+	cfg, err := c.appConfig(storage.DialectPostgres, logger)
 	if err != nil || string(cfg.JWTSecret) != "0123456789abcdef0123456789abcdef" {
 		t.Fatalf("secret from file = %q, %v", cfg.JWTSecret, err)
 	}
 	c = &config{JWTSecret: "an inline secret that is long enough!", JWTSecretFile: secretFile}
-	if cfg, err := c.apiConfig(storage.DialectPostgres, logger); err != nil || string(cfg.JWTSecret) != c.JWTSecret {
+	if cfg, err := c.appConfig(storage.DialectPostgres, logger); err != nil || string(cfg.JWTSecret) != c.JWTSecret {
 		t.Fatalf("inline secret = %q, %v; it should win over the file", cfg.JWTSecret, err)
 	}
-	if _, err := (&config{}).apiConfig(storage.DialectPostgres, logger); err == nil || !strings.Contains(err.Error(), "MARKSMITH_JWT_SECRET") {
+	if _, err := (&config{}).appConfig(storage.DialectPostgres, logger); err == nil || !strings.Contains(err.Error(), "MARKSMITH_JWT_SECRET") {
 		t.Fatalf("postgres without a secret = %v; want a refusal naming the settings", err)
 	}
-	if _, err := (&config{JWTKeyFile: secretFile}).apiConfig(storage.DialectSQLite, logger); err == nil {
+	if _, err := (&config{JWTKeyFile: secretFile}).appConfig(storage.DialectSQLite, logger); err == nil {
 		t.Fatal("a key file that is not an Ed25519 PEM key was accepted")
 	}
 	// SQLite without a secret generates one beside the database and reuses it.
 	c = &config{DatabaseURL: "sqlite:" + dbPath}
-	first, err := c.apiConfig(storage.DialectSQLite, logger)
+	first, err := c.appConfig(storage.DialectSQLite, logger)
 	if err != nil || len(first.JWTSecret) < 32 {
 		t.Fatalf("generated secret = %q, %v", first.JWTSecret, err)
 	}
@@ -138,7 +140,7 @@ func TestAPIConfigSigningKey(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("secret file: %v, %v; want mode 0600", info, err)
 	}
-	second, err := c.apiConfig(storage.DialectSQLite, logger)
+	second, err := c.appConfig(storage.DialectSQLite, logger)
 	if err != nil || string(second.JWTSecret) != string(first.JWTSecret) {
 		t.Fatalf("second secret %q differs from the first %q (%v)", second.JWTSecret, first.JWTSecret, err)
 	}

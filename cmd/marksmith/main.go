@@ -50,6 +50,7 @@ func exitCode(err error) int {
 func commands() map[string]command {
 	return map[string]command{
 		"bank":    {"validate, preview, key and test question templates", runBank},
+		"export":  {"write templates' variants for another system (Moodle XML)", runExport},
 		"grade":   {"grade a CSV of answers offline", runGrade},
 		"migrate": {"apply, roll back or list database migrations", runMigrate},
 		"serve":   {"serve the JSON API", runServe},

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/marksmith/marksmith"
 	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/storage"
 )
@@ -115,7 +115,7 @@ func getJSON(t *testing.T, method, url, token, body string) (int, map[string]any
 	}
 	defer resp.Body.Close()
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil && !(errors.Is(err, io.EOF) && resp.StatusCode == http.StatusNoContent) {
 		t.Fatalf("%s %s: status %d, body not JSON: %v", method, url, resp.StatusCode, err)
 	}
 	return resp.StatusCode, out
@@ -152,8 +152,22 @@ func TestServe(t *testing.T) {
 	code, login := getJSON(t, "POST", first.url+"/api/v1/auth/login", "",
 		fmt.Sprintf(`{"email":"boss@example.org","password":%q}`, password))
 	token, _ := login["access_token"].(string)
-	if code != 200 || token == "" {
-		t.Fatalf("login with the printed password = %d %v", code, login)
+	if code != 200 || token == "" || login["must_change_password"] != true {
+		t.Fatalf("login with the printed password = %d %v; want a session that must change its password", code, login)
+	}
+	// The one-time password opens only the page that changes it.
+	if code, body := getJSON(t, "GET", first.url+"/api/v1/templates", token, ""); code != 403 {
+		t.Fatalf("templates with a one-time password = %d %v; want 403", code, body)
+	}
+	const chosen = "a password of my own"
+	if code, body := getJSON(t, "PUT", first.url+"/api/v1/users/me/password", token,
+		fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, password, chosen)); code != 204 {
+		t.Fatalf("change password = %d %v", code, body)
+	}
+	code, login = getJSON(t, "POST", first.url+"/api/v1/auth/login", "", fmt.Sprintf(`{"email":"boss@example.org","password":%q}`, chosen))
+	token, _ = login["access_token"].(string)
+	if code != 200 || login["must_change_password"] != nil {
+		t.Fatalf("login with the new password = %d %v", code, login)
 	}
 	builtin, err := bank.Builtin()
 	if err != nil {
@@ -175,7 +189,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("second /readyz = %d %v", code, body)
 	}
 	code, login = getJSON(t, "POST", second.url+"/api/v1/auth/login", "",
-		fmt.Sprintf(`{"email":"boss@example.org","password":%q}`, password))
+		fmt.Sprintf(`{"email":"boss@example.org","password":%q}`, chosen))
 	if code != 200 {
 		t.Fatalf("login after restart = %d %v (the JWT secret should persist)", code, login)
 	}
@@ -242,119 +256,5 @@ func TestServeRefuses(t *testing.T) {
 				t.Fatalf("refused serve printed:\n%s", stdout.String())
 			}
 		})
-	}
-}
-
-// TestSeedTemplate checks when a built-in template becomes a new stored
-// version and how it is numbered.
-func TestSeedTemplate(t *testing.T) {
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "seed.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	templates := storage.NewTemplateStore(db)
-	now := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	tmpl := func(version int, source string) *bank.Template {
-		return &bank.Template{ID: "x/q1", Title: "Q1", Version: version, Marks: 5, Tags: []string{"t"}, Format: "yaml", Source: []byte(source)}
-	}
-	upload := func(source string) {
-		if err := templates.CreateTemplateVersion(t.Context(), &marksmith.TemplateVersion{TemplateID: "x/q1", Format: "yaml", Source: source}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range []struct {
-		name   string
-		before func()
-		t      *bank.Template
-		want   int // version stored, 0 for none
-	}{
-		{"new template keeps its version", nil, tmpl(3, "a"), 3},
-		{"unchanged", nil, tmpl(3, "a"), 0},
-		{"changed, same declared version", nil, tmpl(3, "b"), 4},
-		{"changed, higher declared version", nil, tmpl(9, "c"), 9},
-		{"unchanged behind an upload", func() { upload("mine") }, tmpl(9, "c"), 0},
-		{"changed after an upload", nil, tmpl(9, "d"), 11},
-		{"back to an older source", nil, tmpl(9, "c"), 12},
-	} {
-		if tc.before != nil {
-			tc.before()
-		}
-		got, err := seedTemplate(t.Context(), templates, tc.t, now)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if tc.want == 0 {
-			if got != nil {
-				t.Fatalf("%s: stored version %d, want none", tc.name, got.Version)
-			}
-			continue
-		}
-		if got == nil || got.Version != tc.want || !got.Builtin || got.Source != string(tc.t.Source) || !got.CreatedAt.Equal(now) {
-			t.Fatalf("%s: stored %+v, want built-in version %d", tc.name, got, tc.want)
-		}
-	}
-	vs, err := templates.FindTemplateVersions(t.Context(), "x/q1")
-	if err != nil || len(vs) != 6 || vs[0].Source != "a" || vs[1].Source != "b" {
-		t.Fatalf("stored versions changed: %d, %v", len(vs), err)
-	}
-}
-
-// TestSweepRefreshTokens checks that the sweep deletes tokens expired
-// more than a refresh lifetime ago, keeps the rest, and stops with its
-// context.
-func TestSweepRefreshTokens(t *testing.T) {
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "sweep.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	u := &marksmith.User{Email: "s@uni.edu", Role: marksmith.RoleStudent}
-	if err := storage.NewUserStore(db).CreateUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
-	tokens := storage.NewTokenStore(db)
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	ttl := 7 * 24 * time.Hour
-	for hash, expires := range map[string]time.Time{
-		"long-gone": now.Add(-ttl - time.Minute), "recently-expired": now.Add(-time.Hour), "live": now.Add(time.Hour),
-	} {
-		if err := tokens.CreateRefreshToken(t.Context(), &marksmith.RefreshToken{UserID: u.ID, Family: "f", Hash: hash, ExpiresAt: expires}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		sweepRefreshTokens(ctx, tokens, ttl, 5*time.Millisecond, func() time.Time { return now }, slog.New(slog.DiscardHandler))
-		close(done)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := tokens.FindRefreshTokenByHash(t.Context(), "long-gone")
-		if marksmith.ErrorCode(err) == marksmith.ENOTFOUND {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the long-expired token was not swept: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("sweep did not stop with its context")
-	}
-	for _, hash := range []string{"recently-expired", "live"} {
-		if _, err := tokens.FindRefreshTokenByHash(t.Context(), hash); err != nil {
-			t.Errorf("%s was swept: %v", hash, err)
-		}
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
-	"github.com/marksmith/marksmith/auth"
 	"github.com/marksmith/marksmith/storage"
+	"github.com/marksmith/marksmith/users"
 )
 
 const userUsage = `usage: marksmith user COMMAND [flags]
@@ -45,25 +45,29 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return &exitError{code: 2, err: fmt.Errorf("unknown user command %q", args[0])}
 }
 
-// userDatabase loads the configuration with the command's flags and opens
-// the database with a current schema. done is false after -h.
-func userDatabase(ctx context.Context, name string, args []string, stderr io.Writer, getenv env, flags func(fs *flag.FlagSet)) (db *storage.DB, done bool, err error) {
+// userService loads the configuration with the command's flags, opens
+// the database with a current schema and returns the account service over
+// it. done is true after -h.
+func userService(ctx context.Context, name string, args []string, stderr io.Writer, getenv env, flags func(fs *flag.FlagSet)) (svc *users.Service, db *storage.DB, done bool, err error) {
 	cfg, rest, err := loadConfig("user "+name, userUsage+"\n\nflags:", args, getenv, stderr, false, flags)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil, true, nil
+		return nil, nil, true, nil
 	} else if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if len(rest) > 0 {
-		return nil, false, &exitError{code: 2, err: fmt.Errorf("user %s takes no arguments, got %q", name, rest)}
+		return nil, nil, false, &exitError{code: 2, err: fmt.Errorf("user %s takes no arguments, got %q", name, rest)}
 	}
-	db, err = openDatabase(ctx, cfg, cfg.newLogger(stderr))
-	return db, false, err
+	logger := cfg.newLogger(stderr)
+	if db, err = openDatabase(ctx, cfg, logger, false); err != nil {
+		return nil, nil, false, err
+	}
+	return users.New(storage.NewStore(db), users.Config{}, nil, logger), db, false, nil
 }
 
 func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	var email, name, role, key string
-	db, done, err := userDatabase(ctx, "create", args, stderr, getenv, func(fs *flag.FlagSet) {
+	svc, db, done, err := userService(ctx, "create", args, stderr, getenv, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address (required)")
 		fs.StringVar(&name, "name", "", "display name")
 		fs.StringVar(&role, "role", "", "admin, instructor or student (required)")
@@ -76,26 +80,22 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if email == "" || !marksmith.Role(role).Valid() {
 		return &exitError{code: 2, err: errors.New("user create needs --email and --role admin|instructor|student")}
 	}
-	password, err := auth.NewPassword()
-	if err != nil {
-		return err
+	if name == "" {
+		name = email
 	}
-	hash, err := auth.HashPassword(password)
+	acc, err := svc.Create(ctx, marksmith.NewUser{Email: email, Name: name, Role: marksmith.Role(role), StudentKey: key})
 	if err != nil {
-		return err
-	}
-	u := &marksmith.User{Email: email, Name: name, Role: marksmith.Role(role), StudentKey: key, PasswordHash: hash}
-	if err := storage.NewUserStore(db).CreateUser(ctx, u); err != nil {
 		return userError(err)
 	}
-	fmt.Fprintf(stdout, "Created %s %s (id %d).\nOne-time password, shown only now: %s\n", u.Role, u.Email, u.ID, password)
+	u := acc.User
+	fmt.Fprintf(stdout, "Created %s %s (id %d).\nOne-time password, shown only now (it must be changed at first login): %s\n", u.Role, u.Email, u.ID, acc.Password)
 	return nil
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	var role, query string
 	var limit int
-	db, done, err := userDatabase(ctx, "list", args, stderr, getenv, func(fs *flag.FlagSet) {
+	svc, db, done, err := userService(ctx, "list", args, stderr, getenv, func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "only this role")
 		fs.StringVar(&query, "query", "", "only emails or names containing this")
 		fs.IntVar(&limit, "limit", 0, "at most this many (0: all)")
@@ -112,13 +112,13 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		filter.Role = &r
 	}
-	users, total, err := storage.NewUserStore(db).FindUsers(ctx, filter)
+	list, total, err := svc.List(ctx, filter)
 	if err != nil {
 		return userError(err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTUDENT KEY\tSTATUS\tCREATED")
-	for _, u := range users {
+	for _, u := range list {
 		status := "active"
 		if u.Disabled {
 			status = "disabled"
@@ -128,13 +128,13 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d of %d users\n", len(users), total)
+	fmt.Fprintf(stdout, "%d of %d users\n", len(list), total)
 	return nil
 }
 
 func userPassword(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
 	var email string
-	db, done, err := userDatabase(ctx, "password", args, stderr, getenv, func(fs *flag.FlagSet) {
+	svc, db, done, err := userService(ctx, "password", args, stderr, getenv, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address of the account (required)")
 	})
 	if done || err != nil {
@@ -144,26 +144,11 @@ func userPassword(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if email == "" {
 		return &exitError{code: 2, err: errors.New("user password needs --email")}
 	}
-	users := storage.NewUserStore(db)
-	u, err := users.FindUserByEmail(ctx, email)
+	acc, err := svc.ResetByEmail(ctx, email)
 	if err != nil {
 		return userError(err)
 	}
-	password, err := auth.NewPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return err
-	}
-	if _, err := users.UpdateUser(ctx, u.ID, marksmith.UserUpdate{PasswordHash: &hash}); err != nil {
-		return userError(err)
-	}
-	if err := storage.NewTokenStore(db).RevokeUserTokens(ctx, u.ID, db.Now()); err != nil {
-		return userError(err)
-	}
-	fmt.Fprintf(stdout, "New password for %s, shown only now: %s\nEvery session of the account was signed out.\n", u.Email, password)
+	fmt.Fprintf(stdout, "New one-time password for %s, shown only now (it must be changed at first login): %s\nEvery session of the account was signed out.\n", acc.User.Email, acc.Password)
 	return nil
 }
 

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImportsOnlyTheDomain keeps the pages a front end: they call the
+// services of the root package and never the grading core, the service
+// implementations or storage (their tests may use the bank for a real
+// paper).
+func TestImportsOnlyTheDomain(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		ast, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range ast.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(p, "github.com/marksmith/marksmith/") {
+				t.Errorf("%s imports %s: the pages may import only the root package", f, p)
+			}
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d files checked", checked)
+	}
+}
