@@ -51,6 +51,7 @@ type TokenConfig struct {
 	TTL       time.Duration    // lifetime of an access token, required
 	Leeway    time.Duration    // clock skew allowed; 0 means DefaultLeeway
 	MaxLength int              // longest token parsed; 0 means DefaultMaxTokenLength
+	CacheSize int              // verified tokens remembered; 0 means DefaultVerifiedCacheSize, -1 none
 	Now       func() time.Time // the clock; nil means time.Now
 }
 
@@ -63,6 +64,7 @@ type Tokens struct {
 	sign   any // []byte or ed25519.PrivateKey
 	verify any // []byte or ed25519.PublicKey
 	parser *jwt.Parser
+	seen   *verifiedCache // nil: every token is parsed
 }
 
 // NewHS256 returns Tokens signing with HMAC-SHA256 and secret, which must be
@@ -118,7 +120,14 @@ func newTokens(m jwt.SigningMethod, sign, verify any, cfg TokenConfig) (*Tokens,
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithStrictDecoding(),
 	)
-	return &Tokens{cfg: cfg, method: m, sign: sign, verify: verify, parser: p}, nil
+	t := &Tokens{cfg: cfg, method: m, sign: sign, verify: verify, parser: p}
+	switch {
+	case cfg.CacheSize == 0:
+		t.seen = newVerifiedCache(DefaultVerifiedCacheSize)
+	case cfg.CacheSize > 0:
+		t.seen = newVerifiedCache(cfg.CacheSize)
+	}
+	return t, nil
 }
 
 // Algorithm returns the one JWS algorithm these Tokens sign and accept.
@@ -161,13 +170,21 @@ func (t *Tokens) Issue(userID int64, role marksmith.Role) (string, *Claims, erro
 
 // Verify parses an access token and checks its length, algorithm,
 // signature, issuer, audience, expiry, not-before, issued-at, subject, id
-// and role. Every error wraps ErrInvalidToken.
+// and role. Every error wraps ErrInvalidToken. A token that passed before
+// is not parsed again: its remembered claims are checked against the
+// clock (exp, nbf and iat with the leeway), which is all that can change.
 func (t *Tokens) Verify(token string) (*Claims, error) {
 	if token == "" {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidToken)
 	}
 	if len(token) > t.cfg.MaxLength {
 		return nil, fmt.Errorf("%w: %d bytes, longer than %d", ErrInvalidToken, len(token), t.cfg.MaxLength)
+	}
+	if t.seen != nil {
+		if c := t.seen.get(token, t.cfg.Now(), t.cfg.Leeway); c != nil {
+			cp := *c
+			return &cp, nil
+		}
 	}
 	c := &Claims{}
 	_, err := t.parser.ParseWithClaims(token, c, func(tok *jwt.Token) (any, error) {
@@ -195,6 +212,10 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	}
 	if _, err := c.UserID(); err != nil {
 		return nil, err
+	}
+	if t.seen != nil {
+		cp := *c
+		t.seen.put(token, &cp, t.cfg.Now(), t.cfg.Leeway)
 	}
 	return c, nil
 }
