@@ -3,11 +3,12 @@ package moodle
 import (
 	"bytes"
 	"html"
-	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+
+	"github.com/marksmith/marksmith/internal/mathtext"
 )
 
 // markdown renders Marksmith's Markdown (GitHub tables, lists, emphasis);
@@ -20,7 +21,7 @@ var markdown = goldmark.New(goldmark.WithExtensions(extension.Table))
 // set aside before the Markdown is rendered, so that neither its
 // underscores and stars nor a | inside it are read as Markdown.
 func toHTML(src string) string {
-	text, maths := protectMath(src)
+	text, maths := mathtext.Extract(src)
 	var b bytes.Buffer
 	if err := markdown.Convert([]byte(text), &b); err != nil {
 		// goldmark writes to a bytes.Buffer, which does not fail; keep the
@@ -29,55 +30,16 @@ func toHTML(src string) string {
 	}
 	// Moodle's themes draw no lines around a bare table.
 	out := strings.ReplaceAll(strings.TrimSpace(b.String()), "<table>", `<table border="1" cellpadding="4">`)
-	for i := len(maths) - 1; i >= 0; i-- {
-		out = strings.ReplaceAll(out, mathToken(i), maths[i])
-	}
-	return out
+	return mathtext.Restore(out, maths, writeMath)
 }
 
-// mathToken is the stand-in for the i-th math span: letters only, so that
-// Markdown leaves it alone.
-func mathToken(i int) string {
-	return "MSMATH" + strings.Map(func(r rune) rune { return 'a' + (r - '0') }, strconv.Itoa(i)) + "Q"
-}
-
-// protectMath replaces every $…$ and $$…$$ span of s with a token and
-// returns the text and the spans as HTML, delimited for MathJax.
-func protectMath(s string) (string, []string) {
-	var b strings.Builder
-	var maths []string
-	for i := 0; i < len(s); {
-		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '$' {
-			b.WriteString("\\$") // an escaped dollar stays a dollar
-			i += 2
-			continue
-		}
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			i++
-			continue
-		}
-		display := strings.HasPrefix(s[i:], "$$")
-		open, closeTok := "$", "$"
-		if display {
-			open, closeTok = "$$", "$$"
-		}
-		end := strings.Index(s[i+len(open):], closeTok)
-		if end < 0 {
-			b.WriteByte(s[i]) // an unmatched $ is a dollar
-			i++
-			continue
-		}
-		tex := s[i+len(open) : i+len(open)+end]
-		if display {
-			maths = append(maths, `\[`+html.EscapeString(tex)+`\]`)
-		} else {
-			maths = append(maths, `\(`+html.EscapeString(tex)+`\)`)
-		}
-		b.WriteString(mathToken(len(maths) - 1))
-		i += len(open) + end + len(closeTok)
+// writeMath writes a formula delimited for Moodle's MathJax filter.
+func writeMath(b *strings.Builder, sp mathtext.Span) {
+	if sp.Display {
+		b.WriteString(`\[` + html.EscapeString(sp.TeX) + `\]`)
+	} else {
+		b.WriteString(`\(` + html.EscapeString(sp.TeX) + `\)`)
 	}
-	return b.String(), maths
 }
 
 // inlineHTML is toHTML for a short text that must not become a paragraph
