@@ -51,11 +51,7 @@ func sendXML(c *fiber.Ctx, name string, b []byte) error {
 // template as Moodle XML, drawn from ?seed=S.
 func (s *server) handleExportTemplateMoodle() handlerFunc {
 	return func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := templateID(c)
-		if err != nil {
-			return err
-		}
-		version, err := parseVersion(c)
+		id, version, err := templateVersion(c)
 		if err != nil {
 			return err
 		}

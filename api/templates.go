@@ -55,6 +55,17 @@ type uploadResponse struct {
 	Unchanged bool `json:"unchanged,omitempty"` // the upload equals the latest version, which is returned
 }
 
+// templateVersion reads the template id of the path and its ?version=
+// (0 for the latest).
+func templateVersion(c *fiber.Ctx) (string, int, error) {
+	id, err := templateID(c)
+	if err != nil {
+		return "", 0, err
+	}
+	version, err := parseVersion(c)
+	return id, version, err
+}
+
 // templateID reads the {id} path parameter. Template ids contain slashes
 // ("dasc7606/q6-cnn"), sent percent-encoded as %2F.
 func templateID(c *fiber.Ctx) (string, error) {
@@ -110,11 +121,7 @@ func parseVersion(c *fiber.Ctx) (int, error) {
 // ?version=) with its source, and the list of all versions.
 func (s *server) handleGetTemplate() handlerFunc {
 	return func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := templateID(c)
-		if err != nil {
-			return err
-		}
-		version, err := parseVersion(c)
+		id, version, err := templateVersion(c)
 		if err != nil {
 			return err
 		}
@@ -162,11 +169,7 @@ func (s *server) handleUploadTemplate() handlerFunc {
 // ?version=V (omitted: the latest).
 func (s *server) handlePreviewTemplate() handlerFunc {
 	return func(c *fiber.Ctx, actor *marksmith.User) error {
-		id, err := templateID(c)
-		if err != nil {
-			return err
-		}
-		version, err := parseVersion(c)
+		id, version, err := templateVersion(c)
 		if err != nil {
 			return err
 		}
