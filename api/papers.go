@@ -139,11 +139,11 @@ func (s *server) handlePapers() handlerFunc {
 			if s.printer == nil {
 				return printUnavailable()
 			}
-			print, m := s.printer.PDF, "application/pdf"
+			printTo, m := s.printer.PDF, "application/pdf"
 			if q.Format == paperZip {
-				print, m = s.printer.Zip, "application/zip"
+				printTo, m = s.printer.Zip, "application/zip"
 			}
-			rep, err := print(c.UserContext(), &b, doc, nil)
+			rep, err := printTo(c.UserContext(), &b, doc, nil)
 			if errors.Is(err, paper.ErrNoChromium) {
 				return printUnavailable()
 			} else if err != nil {

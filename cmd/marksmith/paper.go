@@ -128,6 +128,10 @@ func writeAtomic(name string, write func(w io.Writer) (string, error), stdout io
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	// A temporary file is private; the papers are a file like any other.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
 		return err
 	}
@@ -206,11 +210,11 @@ func printDocument(ctx context.Context, w io.Writer, doc paper.Document, format,
 			_ = b.Set(done)
 		}
 	}
-	print := p.PDF
+	printTo := p.PDF
 	if format == "zip" {
-		print = p.Zip
+		printTo = p.Zip
 	}
-	rep, err := print(ctx, w, doc, progress)
+	rep, err := printTo(ctx, w, doc, progress)
 	if b != nil {
 		_ = b.Finish()
 	}

@@ -88,6 +88,9 @@ func TestPaperHTMLAndMistakes(t *testing.T) {
 			t.Errorf("the page lacks paper code %s", code)
 		}
 	}
+	if fi, err := os.Stat(html); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the page's mode: %v, %v", fi.Mode(), err)
+	}
 	bad := filepath.Join(dir, "bad.pdf")
 	for _, c := range []struct {
 		args []string
