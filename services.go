@@ -230,6 +230,10 @@ type ExamService interface {
 	// published exam's papers as issued (at most opts.Count of each
 	// question), a draft's Count variants drawn from its seed.
 	ExportMoodle(ctx context.Context, actor *User, id int64, opts MoodleExport, w io.Writer) error
+	// Papers returns the stored papers of a published exam (delivery paper
+	// or both; keys of any published exam) for printing, each student's
+	// questions in their order; the exam's instructor or an admin only.
+	Papers(ctx context.Context, actor *User, id int64, q PaperQuery) (*ExamPapers, error)
 
 	// CloseOverdue closes and grades every open attempt past its deadline
 	// and grace. It is the server's own sweep, not an actor's; with several

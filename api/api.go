@@ -50,6 +50,10 @@ type Config struct {
 	// X-Forwarded-For (the one the proxy in front of us added). Set it only
 	// behind a proxy that sets that header.
 	TrustProxy bool
+
+	// PrintStudents is the most students one request prints as PDF or
+	// zip; default MaxPrintStudents.
+	PrintStudents int
 }
 
 // Deps are the API's dependencies: the use-case services, and what the
@@ -64,6 +68,10 @@ type Deps struct {
 	// same app: their routes are added after the API's, and errors on any
 	// path outside the API's are theirs to render.
 	Pages Pages
+
+	// Printer prints papers to PDF; nil: the papers route prints HTML
+	// only, and answers a PDF with 503.
+	Printer Printer
 
 	Logger  *slog.Logger                    // nil: logs are discarded
 	Ready   func(ctx context.Context) error // readiness probe (database reachable, schema current); nil: always ready
@@ -94,6 +102,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.BodyLimit == 0 {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.PrintStudents == 0 {
+		cfg.PrintStudents = MaxPrintStudents
+	}
 	return cfg
 }
 
@@ -108,6 +119,9 @@ func (cfg Config) Validate() error {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v is negative", name, d))
 		}
+	}
+	if cfg.PrintStudents < 0 {
+		errs = append(errs, errors.New("print students must not be negative"))
 	}
 	if cfg.BodyLimit < 0 {
 		errs = append(errs, errors.New("body limit must not be negative"))
@@ -131,6 +145,7 @@ type server struct {
 	metrics   *metrics
 	ids       *requestIDs
 	pages     Pages
+	printer   Printer
 
 	routePaths map[string]bool // the patterns of routes(), for metric labels
 }
@@ -193,6 +208,7 @@ func newServer(cfg Config, deps Deps) (*server, error) {
 		registry:  deps.Metrics,
 		ids:       newRequestIDs(),
 		pages:     deps.Pages,
+		printer:   deps.Printer,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

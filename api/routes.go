@@ -124,5 +124,8 @@ func (s *server) routes() []route {
 		{fiber.MethodGet, "/api/v1/exams/:id/stats", staff, s.handleStats()},
 		{fiber.MethodGet, "/api/v1/exams/:id/audit", staff, s.handleAudit()},
 		{fiber.MethodGet, "/api/v1/exams/:id/export/moodle", staff, s.handleExportExamMoodle()},
+
+		// Printed papers and keys: the exam's instructor, or an admin.
+		{fiber.MethodGet, "/api/v1/exams/:id/papers", staff, s.handlePapers()},
 	}
 }

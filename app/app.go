@@ -25,6 +25,7 @@ import (
 	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/csvout"
 	"github.com/marksmith/marksmith/exams"
+	"github.com/marksmith/marksmith/paper"
 	"github.com/marksmith/marksmith/sessions"
 	"github.com/marksmith/marksmith/storage"
 	"github.com/marksmith/marksmith/templates"
@@ -149,6 +150,8 @@ type App struct {
 	Users     *users.Service
 	Templates *templates.Service
 	Exams     *exams.Service
+	// Printer prints papers to PDF, starting Chromium when first asked.
+	Printer *paper.OnDemand
 	// HTTP serves the JSON API and the web pages.
 	HTTP *fiber.App
 }
@@ -201,8 +204,9 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Printer = paper.NewOnDemand(paper.PrinterOptions{KaTeX: web.KaTeX()})
 	a.HTTP = api.New(cfg.HTTP, api.Deps{
-		Auth: a.Auth, Users: a.Users, Templates: a.Templates, Exams: a.Exams, Pages: pages,
+		Auth: a.Auth, Users: a.Users, Templates: a.Templates, Exams: a.Exams, Pages: pages, Printer: a.Printer,
 		Logger: deps.Logger, Metrics: deps.Metrics,
 		Ready: func(ctx context.Context) error {
 			if err := deps.DB.Ping(ctx); err != nil {
@@ -240,6 +244,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go every(sweeps, a.cfg.OverdueInterval, a.closeOverdue)
 	go every(sweeps, a.cfg.TokenSweepInterval, a.sweepTokens)
 	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.db.Dialect())
+	defer a.Printer.Close()
 	return api.Serve(ctx, a.HTTP, ln, a.cfg.ShutdownTimeout)
 }
 

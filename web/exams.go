@@ -54,6 +54,7 @@ type examForm struct {
 	LateGrace int // minutes
 	ShuffleQ  bool
 	ShuffleO  bool
+	Delivery  string // online, paper or both
 	Feedback  marksmith.FeedbackPolicy
 	Roster    string
 	Errors    map[string]string
@@ -74,7 +75,7 @@ func (w *Web) handleNewExam() fiber.Handler {
 		now := w.now().UTC().Truncate(time.Hour)
 		f := &examForm{
 			OpensAt: now.Add(24 * time.Hour), ClosesAt: now.Add(27 * time.Hour), TimeLimit: 120, LateGrace: 2,
-			ShuffleQ: false, ShuffleO: true,
+			ShuffleQ: false, ShuffleO: true, Delivery: marksmith.DeliveryOnline,
 			Feedback: marksmith.FeedbackPolicy{AfterSubmit: marksmith.FeedbackNone, AfterRelease: marksmith.FeedbackParts},
 		}
 		if err := w.fillBank(c, f, nil); err != nil {
@@ -117,12 +118,13 @@ func (w *Web) readExamForm(c *fiber.Ctx, f *examForm) marksmith.ExamInput {
 	f.LateGrace = formInt(c, "late_grace", f.Errors)
 	f.ShuffleQ = c.FormValue("shuffle_questions") == "on"
 	f.ShuffleO = c.FormValue("shuffle_options") == "on"
+	f.Delivery = c.FormValue("delivery")
 	f.Feedback = marksmith.FeedbackPolicy{AfterSubmit: c.FormValue("after_submit"), AfterRelease: c.FormValue("after_release")}
 	f.Roster = c.FormValue("roster")
 	in := marksmith.ExamInput{
 		Title: f.Title, OpensAt: f.OpensAt, ClosesAt: f.ClosesAt,
 		TimeLimitSeconds: f.TimeLimit * 60, LateGraceSeconds: f.LateGrace * 60,
-		ShuffleQuestions: f.ShuffleQ, ShuffleOptions: f.ShuffleO, Feedback: f.Feedback,
+		ShuffleQuestions: f.ShuffleQ, ShuffleOptions: f.ShuffleO, Feedback: f.Feedback, Delivery: f.Delivery,
 	}
 	if f.Seed != "" {
 		n, err := strconv.ParseUint(f.Seed, 10, 64)
@@ -324,7 +326,7 @@ func (w *Web) handleEditExam() fiber.Handler {
 		f := &examForm{
 			ID: e.ID, Title: e.Title, Seed: e.Seed.String(), OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 			TimeLimit: e.TimeLimitSeconds / 60, LateGrace: e.LateGraceSeconds / 60,
-			ShuffleQ: e.ShuffleQuestions, ShuffleO: e.ShuffleOptions, Feedback: e.Feedback,
+			ShuffleQ: e.ShuffleQuestions, ShuffleO: e.ShuffleOptions, Delivery: e.Delivery, Feedback: e.Feedback,
 		}
 		if err := w.fillBank(c, f, e.Questions); err != nil {
 			return err

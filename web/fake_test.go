@@ -686,3 +686,10 @@ func (f *fakeExams) ExportMoodle(ctx context.Context, actor *marksmith.User, id 
 	_, err := fmt.Fprintf(w, "<quiz><!-- exam %d count %d seed %d --></quiz>\n", id, o.Count, o.Seed)
 	return err
 }
+
+func (f *fakeExams) Papers(ctx context.Context, actor *marksmith.User, id int64, q marksmith.PaperQuery) (*marksmith.ExamPapers, error) {
+	if _, err := f.own(actor, id); err != nil {
+		return nil, err
+	}
+	return nil, marksmith.Errorf(marksmith.ECONFLICT, "The fake prints no papers.")
+}

@@ -25,7 +25,7 @@ func TestCreateExam(t *testing.T) {
 		"pos:dasc7606/q6": {"2"}, "pos:dasc7606/q1": {"1"}, "marks:dasc7606/q6": {"24"}, "marks:dasc7606/q1": {"6"},
 		"opens_at": {"2026-05-19T01:00:00Z"}, "opens_at_local": {"2026-05-19T09:00"},
 		"closes_at": {""}, "closes_at_local": {"2026-05-19T12:00"},
-		"time_limit": {"60"}, "late_grace": {"2"}, "shuffle_options": {"on"},
+		"time_limit": {"60"}, "late_grace": {"2"}, "shuffle_options": {"on"}, "delivery": {"both"},
 		"after_submit": {"score"}, "after_release": {"key"}, "roster": {"ann@example.edu\n3035000002, cat@example.edu"},
 	}
 	res := b.post("/instructor/exams", form)
@@ -37,7 +37,7 @@ func TestCreateExam(t *testing.T) {
 		t.Errorf("questions: %+v", got)
 	}
 	if got.OpensAt != testDate(1, 0) || got.ClosesAt != testDate(12, 0) || got.TimeLimitSeconds != 3600 || got.LateGraceSeconds != 120 ||
-		!got.ShuffleOptions || got.ShuffleQuestions || got.Feedback != (marksmith.FeedbackPolicy{AfterSubmit: "score", AfterRelease: "key"}) {
+		!got.ShuffleOptions || got.ShuffleQuestions || got.Delivery != marksmith.DeliveryBoth || got.Feedback != (marksmith.FeedbackPolicy{AfterSubmit: "score", AfterRelease: "key"}) {
 		t.Errorf("settings: %+v", got)
 	}
 	if strings.Join(got.Roster, " ") != "ann@example.edu 3035000002 cat@example.edu" || got.Seed != nil {

@@ -144,3 +144,13 @@ func acceptsGzip(h string) bool {
 	}
 	return false
 }
+
+// KaTeX returns KaTeX's distribution (katex.min.js, katex.min.css and
+// fonts/), as the pages serve it, for a printer to typeset math with.
+func KaTeX() fs.FS {
+	sub, err := fs.Sub(staticFS, "static/vendor/katex")
+	if err != nil {
+		panic(err) // a constant, valid path into an embedded folder
+	}
+	return sub
+}

@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"export":  {"write templates' variants for another system (Moodle XML)", runExport},
 		"grade":   {"grade a CSV of answers offline", runGrade},
 		"migrate": {"apply, roll back or list database migrations", runMigrate},
+		"paper":   {"print papers and keys: an exam's from a server, or the bank's", runPaper},
 		"serve":   {"serve the JSON API", runServe},
 		"user":    {"create and list accounts, reset a password", runUser},
 	}
