@@ -686,3 +686,16 @@ func (f *fakeExams) ExportMoodle(ctx context.Context, actor *marksmith.User, id 
 	_, err := fmt.Fprintf(w, "<quiz><!-- exam %d count %d seed %d --></quiz>\n", id, o.Count, o.Seed)
 	return err
 }
+
+// The web pages do not upload answers: the API does.
+func (f *fakeExams) UploadSubmissions(context.Context, *marksmith.User, int64, marksmith.SubmissionUpload) (*marksmith.SubmissionJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) FindSubmissionJob(context.Context, *marksmith.User, int64, int64) (*marksmith.SubmissionJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) SubmissionResults(context.Context, *marksmith.User, int64, int64, io.Writer) error {
+	return marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
