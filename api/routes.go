@@ -124,5 +124,10 @@ func (s *server) routes() []route {
 		{fiber.MethodGet, "/api/v1/exams/:id/stats", staff, s.handleStats()},
 		{fiber.MethodGet, "/api/v1/exams/:id/audit", staff, s.handleAudit()},
 		{fiber.MethodGet, "/api/v1/exams/:id/export/moodle", staff, s.handleExportExamMoodle()},
+
+		// Bulk grading: a cohort's answers uploaded at once, graded as a job.
+		{fiber.MethodPost, "/api/v1/exams/:id/submissions", staff, s.handleUploadSubmissions()},
+		{fiber.MethodGet, "/api/v1/exams/:id/submissions/:job", staff, s.handleGetSubmissionJob()},
+		{fiber.MethodGet, "/api/v1/exams/:id/submissions/:job/results.csv", staff, s.handleSubmissionResults()},
 	}
 }
