@@ -136,7 +136,7 @@ func testUpload(t *testing.T, h *harness) {
 		t.Fatalf("review queue %+v, %v", queue, err)
 	}
 	st, err := h.svc.Stats(ctx, h.instructor, e.ID)
-	if err != nil || st.N != 3 {
+	if err != nil || st.N != 3 || st.Paper != 3 || st.Online != 0 {
 		t.Fatalf("stats %+v, %v", st, err)
 	}
 	a2, err := h.exams.FindAttempt(ctx, e.ID, s[1].ID)
