@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/bank"
 	"github.com/marksmith/marksmith/bulk"
 	"github.com/marksmith/marksmith/grader"
 )
@@ -147,23 +148,34 @@ func rowErrors(ps []bulk.Problem) []marksmith.RowError {
 // of every question, read from one student's papers (every student's
 // paper has the same parts). nil when nobody has a paper.
 func (s *Service) examColumns(ctx context.Context, e *marksmith.Exam) ([]bulk.Column, error) {
-	papers, err := s.store.FindExamPapers(ctx, e.ID, 0)
+	roster, err := s.store.FindRoster(ctx, e.ID)
 	if err != nil {
-		return nil, fmt.Errorf("exam %d: papers: %w", e.ID, err)
+		return nil, fmt.Errorf("exam %d: roster: %w", e.ID, err)
 	}
 	var cols []bulk.Column
 	seen := map[int]bool{}
-	for _, p := range papers {
-		if seen[p.Position] {
-			continue
-		}
-		seen[p.Position] = true
-		specs, err := partSpecs(p)
+	// Students added to the roster after the exam was published have
+	// papers too; the first student with any gives the columns.
+	for _, en := range roster {
+		papers, err := s.store.FindPapers(ctx, e.ID, en.ID)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("exam %d: papers: %w", e.ID, err)
 		}
-		for _, sp := range specs {
-			cols = append(cols, bulk.Column{Question: p.Position, Part: sp.ID})
+		for _, p := range papers {
+			if seen[p.Position] {
+				continue
+			}
+			seen[p.Position] = true
+			specs, err := partSpecs(p)
+			if err != nil {
+				return nil, err
+			}
+			for _, sp := range specs {
+				cols = append(cols, bulk.Column{Question: p.Position, Part: sp.ID})
+			}
+		}
+		if len(papers) > 0 {
+			break
 		}
 	}
 	return cols, nil
@@ -293,11 +305,12 @@ func (r *jobRun) finish(ctx context.Context, err error) {
 
 // rowOutcome is one row of a batch as it is graded.
 type rowOutcome struct {
-	sub    *bulk.Submission
-	user   *marksmith.User
-	errs   []marksmith.RowError
-	res    bulk.RowResult
-	grades []*marksmith.Grade
+	sub     *bulk.Submission
+	user    *marksmith.User
+	errs    []marksmith.RowError
+	res     bulk.RowResult
+	answers []*marksmith.Answer
+	grades  []*marksmith.Grade
 }
 
 func (o *rowOutcome) reject(field, format string, args ...any) {
@@ -355,24 +368,37 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 		return err
 	}
 
+	// Grading is pure work on what was read: the rows are graded on the
+	// service's workers (the templates it needs were loaded by prepare).
+	errs := make([]error, len(rows))
+	parallel(len(rows), r.s.workers(), func(i int) {
+		o := rows[i]
+		if o.user == nil || len(o.errs) > 0 {
+			return
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				errs[i] = fmt.Errorf("line %d: grading panicked: %v", o.sub.Line, p)
+			}
+		}()
+		ps := paperOf[o.user.ID]
+		if len(ps) == 0 {
+			o.reject("student", "Student %s has no paper for this exam (added to the roster after it was published?).", who(o.user))
+			return
+		}
+		o.answers, errs[i] = r.grade(ctx, o, ps)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
 	var save []*marksmith.PaperAttempt
 	var audit []*marksmith.AuditEntry
 	for _, o := range rows {
 		if o.user == nil || len(o.errs) > 0 {
 			continue
 		}
-		ps := paperOf[o.user.ID]
-		if len(ps) == 0 {
-			o.reject("student", "Student %s has no paper for this exam (added to the roster after it was published?).", o.sub.Student+o.sub.PaperCode)
-			continue
-		}
-		answers, err := r.grade(ctx, o, ps)
-		if err != nil {
-			return err
-		}
-		if len(o.errs) > 0 {
-			continue
-		}
+		answers := o.answers
 		score, max := totals(o.grades)
 		a := attemptOf[o.user.ID]
 		if a != nil && a.Status != marksmith.AttemptOpen && sameAnswers(answersOf[a.ID], answers) {
@@ -492,33 +518,33 @@ func (r *jobRun) resolve(o *rowOutcome) {
 }
 
 // grade grades a row against the student's papers and returns the
-// answers to store (blank cells are not stored: a blank scores 0).
+// answers to store (blank cells are not stored: a blank scores 0). Each
+// paper's variant is decoded once: its parts' specs read the answers, and
+// it (or its rebuild with a corrected template version) grades them.
 func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.Paper) ([]*marksmith.Answer, error) {
-	byPos := map[int]*marksmith.Paper{}
+	stored := make(map[int]*bank.Variant, len(papers))
 	for _, p := range papers {
-		byPos[p.Position] = p
+		v, err := decodeVariant(p)
+		if err != nil {
+			return nil, err
+		}
+		stored[p.Position] = v
 	}
-	specs := map[int]map[string]*grader.Spec{}
 	var answers []*marksmith.Answer
 	byQuestion := map[int]map[string]string{}
 	for _, a := range o.sub.Answers {
-		p := byPos[a.Column.Question]
-		if p == nil {
+		v := stored[a.Column.Question]
+		if v == nil {
 			o.reject(a.Column.String(), "The exam has no question %d.", a.Column.Question)
 			continue
 		}
-		if specs[p.Position] == nil {
-			ps, err := partSpecs(p)
-			if err != nil {
-				return nil, err
+		var spec *grader.Spec
+		for i := range v.Parts {
+			if v.Parts[i].ID == a.Column.Part {
+				spec = &v.Parts[i].Answer
+				break
 			}
-			m := map[string]*grader.Spec{}
-			for i := range ps {
-				m[ps[i].ID] = &ps[i].Answer
-			}
-			specs[p.Position] = m
 		}
-		spec := specs[p.Position][a.Column.Part]
 		if spec == nil {
 			o.reject(a.Column.String(), "Question %d has no part %q.", a.Column.Question, a.Column.Part)
 			continue
@@ -529,12 +555,12 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 		ans := &marksmith.Answer{Position: a.Column.Question, Part: a.Column.Part, Raw: a.Raw, Seq: 1, SavedAt: r.now}
 		pr, err := grader.NewParser(spec)
 		if err != nil {
-			return nil, fmt.Errorf("exam %d question %d part %s: %w", r.e.ID, p.Position, a.Column.Part, err)
+			return nil, fmt.Errorf("exam %d question %d part %s: %w", r.e.ID, a.Column.Question, a.Column.Part, err)
 		}
 		if _, err := pr.Parse(a.Raw); err != nil {
 			var fe *grader.FormatError
 			if !errors.As(err, &fe) {
-				return nil, fmt.Errorf("exam %d question %d part %s: parse: %w", r.e.ID, p.Position, a.Column.Part, err)
+				return nil, fmt.Errorf("exam %d question %d part %s: parse: %w", r.e.ID, a.Column.Question, a.Column.Part, err)
 			}
 			ans.FormatError = fe.Msg
 			o.res.FormatErrors = append(o.res.FormatErrors, a.Column.String()+": "+fe.Msg)
@@ -552,7 +578,7 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 	}
 	perQuestion := map[int]float64{}
 	for _, p := range papers {
-		v, err := r.g.variant(ctx, p)
+		v, err := r.g.corrected(ctx, p, stored[p.Position])
 		if err != nil {
 			return nil, err
 		}
