@@ -323,6 +323,7 @@ type Store interface {
 	TokenStore
 	TemplateStore
 	ExamStore
+	SubmissionStore
 	ThrottleStore
 	// WithTx runs fn in one transaction with a Store bound to it: fn's error
 	// (or a panic) rolls everything back. Called inside fn, WithTx runs in

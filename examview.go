@@ -208,8 +208,12 @@ type ScoreChange struct {
 
 // Stats are an exam's item statistics over its graded attempts.
 type Stats struct {
-	ExamID    int64           `json:"exam_id"`
-	Summary                   // of attempt totals
+	ExamID  int64 `json:"exam_id"`
+	Summary       // of attempt totals
+	// Online and Paper count the graded attempts by how they were sat:
+	// online, or on paper with the answers uploaded in bulk.
+	Online    int             `json:"online"`
+	Paper     int             `json:"paper"`
 	Questions []QuestionStats `json:"questions"`
 }
 

@@ -235,6 +235,15 @@ type ExamService interface {
 	// questions in their order; the exam's instructor or an admin only.
 	Papers(ctx context.Context, actor *User, id int64, q PaperQuery) (*ExamPapers, error)
 
+	// Bulk grading. UploadSubmissions reads the upload's header, starts a
+	// job that grades its rows against each student's stored paper, and
+	// returns the job; a header that cannot be read is EUNPROCESSABLE with
+	// every problem, an upload over the limit ETOOLARGE.
+	UploadSubmissions(ctx context.Context, actor *User, examID int64, in SubmissionUpload) (*SubmissionJob, error)
+	FindSubmissionJob(ctx context.Context, actor *User, examID, jobID int64) (*SubmissionJob, error)
+	// SubmissionResults writes a job's results file (CSV) to w.
+	SubmissionResults(ctx context.Context, actor *User, examID, jobID int64, w io.Writer) error
+
 	// CloseOverdue closes and grades every open attempt past its deadline
 	// and grace. It is the server's own sweep, not an actor's; with several
 	// instances only one sweeps at a time.

@@ -23,6 +23,7 @@ type examFixture struct {
 	profUser, samUser, benUser, kim *marksmith.User
 	exam, fresh, draft              int64
 	samAttempt, benAttempt          int64
+	job                             int64 // a dry-run upload to exam
 }
 
 // fixtureExam is the exam body of the fixture's exams: q7 (machine
@@ -64,6 +65,11 @@ func newExamFixture(t *testing.T) *examFixture {
 	f.benAttempt = v.Attempt.ID
 	h.call("PUT", fmt.Sprintf("/api/v1/attempts/%d/answers/2/e", f.benAttempt), f.ben, map[string]any{"answer": "Swish is smooth.", "seq": 1}, 200, nil)
 	h.call("POST", fmt.Sprintf("/api/v1/attempts/%d/submit", f.benAttempt), f.ben, nil, 200, nil)
+	var job marksmith.SubmissionJob
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/submissions?dry_run=true", f.exam), f.prof,
+		[]map[string]any{{"student": "kim@example.edu", "answers": map[string]any{"1.a": "A"}}}, 202, &job)
+	h.exams.WaitJobs()
+	f.job = job.ID
 	return f
 }
 
@@ -112,12 +118,15 @@ func TestExamRouteRoles(t *testing.T) {
 		{"GET", "/api/v1/exams/{exam}/audit", nil, staff(200), true},
 		{"GET", "/api/v1/exams/{exam}/export/moodle", nil, staff(200), true},
 		{"GET", "/api/v1/exams/{exam}/papers?format=html&key=true", nil, staff(200), true},
+		{"POST", "/api/v1/exams/{exam}/submissions?dry_run=true", []map[string]any{{"student": "kim@example.edu", "answers": map[string]any{"1.a": "A"}}}, staff(202), true},
+		{"GET", "/api/v1/exams/{exam}/submissions/{job}", nil, staff(200), true},
+		{"GET", "/api/v1/exams/{exam}/submissions/{job}/results.csv", nil, staff(200), true},
 	}
 	shared := newExamFixture(t)
 	fill := func(f *examFixture, s string) string {
 		return strings.NewReplacer("{exam}", fmt.Sprint(f.exam), "{fresh}", fmt.Sprint(f.fresh), "{draft}", fmt.Sprint(f.draft),
 			"{sam}", fmt.Sprint(f.samAttempt), "{ben}", fmt.Sprint(f.benAttempt), "{student}", fmt.Sprint(f.samUser.ID),
-			"{kim}", fmt.Sprint(f.kim.ID)).Replace(s)
+			"{kim}", fmt.Sprint(f.kim.ID), "{job}", fmt.Sprint(f.job)).Replace(s)
 	}
 	body := func(f *examFixture, b any) []byte {
 		if b == nil {
@@ -136,7 +145,7 @@ func TestExamRouteRoles(t *testing.T) {
 	for _, tt := range tests {
 		route, _, _ := strings.Cut(tt.path, "?")
 		seen[tt.method+" "+strings.NewReplacer("{exam}", ":id", "{fresh}", ":id", "{draft}", ":id", "{sam}", ":id", "{ben}", ":id",
-			"{kim}", ":user", "{student}", ":user", "/1/b", "/:question/:part").Replace(route)] = true
+			"{kim}", ":user", "{student}", ":user", "/1/b", "/:question/:part", "{job}", ":job").Replace(route)] = true
 		for _, caller := range []string{"anonymous", "student", "owner", "other instructor", "admin"} {
 			t.Run(tt.method+" "+tt.path+" as "+caller, func(t *testing.T) {
 				want := map[string]int{"anonymous": tt.want.anon, "student": tt.want.student, "owner": tt.want.owner,

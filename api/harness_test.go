@@ -241,6 +241,7 @@ func (h *harness) build() {
 	h.users = users.New(h.store, ucfg, h.clock.Now, logger)
 	h.tmpl = templates.New(h.store, h.clock.Now, logger)
 	h.exams = exams.New(h.store, h.clock.Now, logger)
+	h.t.Cleanup(h.exams.WaitJobs) // before the database closes
 	ready := cfg.ready
 	if ready == nil {
 		ready = h.db.CheckSchema

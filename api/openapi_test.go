@@ -46,6 +46,7 @@ func TestSchemasMatchTypes(t *testing.T) {
 		"ScoreChange": marksmith.ScoreChange{}, "ReviewResult": marksmith.ReviewResult{},
 		"RegradeReport": marksmith.RegradeReport{}, "Gradebook": marksmith.Gradebook{}, "Stats": marksmith.Stats{},
 		"AuditEntry": marksmith.AuditEntry{}, "AuditList": auditResponse{},
+		"SubmissionJob": marksmith.SubmissionJob{}, "RowError": marksmith.RowError{},
 	}
 	inputs := map[string]any{
 		"NewUser": marksmith.NewUser{}, "LoginInput": marksmith.LoginInput{}, "RefreshInput": refreshRequest{},

@@ -127,5 +127,9 @@ func (s *server) routes() []route {
 
 		// Printed papers and keys: the exam's instructor, or an admin.
 		{fiber.MethodGet, "/api/v1/exams/:id/papers", staff, s.handlePapers()},
+		// Bulk grading: a cohort's answers uploaded at once, graded as a job.
+		{fiber.MethodPost, "/api/v1/exams/:id/submissions", staff, s.handleUploadSubmissions()},
+		{fiber.MethodGet, "/api/v1/exams/:id/submissions/:job", staff, s.handleGetSubmissionJob()},
+		{fiber.MethodGet, "/api/v1/exams/:id/submissions/:job/results.csv", staff, s.handleSubmissionResults()},
 	}
 }

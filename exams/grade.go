@@ -61,6 +61,12 @@ func (g *grading) variant(ctx context.Context, p *marksmith.Paper) (*bank.Varian
 	if err != nil {
 		return nil, err
 	}
+	return g.corrected(ctx, p, v)
+}
+
+// corrected returns a paper's decoded variant v, or its rebuild with the
+// question's corrected template version.
+func (g *grading) corrected(ctx context.Context, p *marksmith.Paper, v *bank.Variant) (*bank.Variant, error) {
 	q := questionAt(g.e, p.Position)
 	if q == nil || q.GradeVersion == 0 || q.GradeVersion == v.Version {
 		return v, nil

@@ -54,6 +54,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/marksmith/marksmith"
@@ -81,6 +82,16 @@ type Service struct {
 	// Workers is how many goroutines generate variants during Publish; 0
 	// means runtime.GOMAXPROCS(0).
 	Workers int
+	// UploadBytes, UploadRows and UploadBatch are the largest upload of
+	// answers, its most rows, and how many rows are graded and stored at a
+	// time; 0 means DefaultUploadBytes, DefaultUploadRows and
+	// DefaultUploadBatch.
+	UploadBytes int64
+	UploadRows  int
+	UploadBatch int
+	// jobs are the upload jobs running on this instance.
+	jobs sync.WaitGroup
+
 	// Limits are the template limits stored versions are loaded under:
 	// the ones uploads were checked against (zero fields: bank's defaults).
 	Limits bank.Limits

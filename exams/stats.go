@@ -82,6 +82,13 @@ func (s *Service) Stats(ctx context.Context, actor *marksmith.User, examID int64
 		pMax[k] = max(pMax[k], g.Max)
 	}
 	st := &marksmith.Stats{ExamID: e.ID, Summary: summarize(total, nil, examMax(e)), Questions: []marksmith.QuestionStats{}}
+	for _, id := range ids {
+		if d.attempts[id].Mode == marksmith.DeliveryPaper {
+			st.Paper++
+		} else {
+			st.Online++
+		}
+	}
 	for _, q := range e.Questions {
 		qs := marksmith.QuestionStats{Position: q.Position, Template: q.TemplateID, Version: q.Version, Parts: []marksmith.PartStats{}, Fairness: []marksmith.ParamFairness{}}
 		scores := qScore[q.Position]

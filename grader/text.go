@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -227,6 +229,37 @@ func required(re *syntax.Regexp) []string {
 
 // compilePattern compiles an accepted pattern, case-insensitive unless cs.
 func compilePattern(src string, cs bool) (pattern, error) {
+	k := patternKey{src, cs}
+	if p, ok := patternCache.Load(k); ok {
+		return p.(pattern), nil
+	}
+	p, err := compilePatternOnce(src, cs)
+	if err == nil && patternCount.Add(1) <= maxCachedPatterns {
+		patternCache.Store(k, p)
+	}
+	return p, err
+}
+
+// Compiled patterns are kept, up to maxCachedPatterns: every variant of a
+// template has the same accepted phrasings and rubric phrases, and a
+// cohort's papers are compiled one student at a time (a bulk upload of
+// 10,000 students compiles each pattern 10,000 times). A compiled pattern
+// is never changed after it is built, so one may serve every grader, on
+// any goroutine. The result is the same with or without the cache.
+var (
+	patternCache sync.Map // patternKey → pattern
+	patternCount atomic.Int64
+)
+
+const maxCachedPatterns = 20000
+
+type patternKey struct {
+	src string
+	cs  bool
+}
+
+// compilePatternOnce compiles a pattern (see compilePattern).
+func compilePatternOnce(src string, cs bool) (pattern, error) {
 	if cs {
 		re, err := regexp.Compile(src)
 		if err != nil {

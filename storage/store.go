@@ -13,6 +13,7 @@ type Store struct {
 	*TokenStore
 	*TemplateStore
 	*ExamStore
+	*SubmissionStore
 	*ThrottleStore
 	db *DB
 }
@@ -22,7 +23,7 @@ var _ marksmith.Store = (*Store)(nil)
 // NewStore returns the Store of db.
 func NewStore(db *DB) *Store {
 	return &Store{UserStore: NewUserStore(db), TokenStore: NewTokenStore(db), TemplateStore: NewTemplateStore(db),
-		ExamStore: NewExamStore(db), ThrottleStore: NewThrottleStore(db), db: db}
+		ExamStore: NewExamStore(db), SubmissionStore: NewSubmissionStore(db), ThrottleStore: NewThrottleStore(db), db: db}
 }
 
 // WithTx runs fn in one transaction with a Store bound to it: every call

@@ -693,3 +693,16 @@ func (f *fakeExams) Papers(ctx context.Context, actor *marksmith.User, id int64,
 	}
 	return nil, marksmith.Errorf(marksmith.ECONFLICT, "The fake prints no papers.")
 }
+
+// The web pages do not upload answers: the API does.
+func (f *fakeExams) UploadSubmissions(context.Context, *marksmith.User, int64, marksmith.SubmissionUpload) (*marksmith.SubmissionJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) FindSubmissionJob(context.Context, *marksmith.User, int64, int64) (*marksmith.SubmissionJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) SubmissionResults(context.Context, *marksmith.User, int64, int64, io.Writer) error {
+	return marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}

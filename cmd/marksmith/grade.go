@@ -18,15 +18,24 @@ import (
 )
 
 const gradeUsage = `usage: marksmith grade --answers FILE.csv --out FILE.csv [--bank DIR]
+       marksmith grade --exam ID --server URL --answers FILE [--replace] [--dry-run] [--results FILE.csv]
 
 Grades a CSV of answers offline. The header names a student column (student), a variant
 column (variant: the seed of the student's paper, or canonical) and one column per part,
 QUESTION.PART (dasc7606/q6.d, or q6.d when the short name is unambiguous); a column
 QUESTION.variant overrides the variant for one question. The results file has each part's
 marks, each question's and the paper's total, the parts awaiting review and every format
-error. A bad row is reported on its own line and never stops the others.`
+error. A bad row is reported on its own line and never stops the others.
+
+With --exam it uploads the answers to a published exam on a server instead (marksmith grade
+--exam 1 --help for more).`
 
 func runGrade(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	for _, a := range args {
+		if a == "--exam" || a == "-exam" || strings.HasPrefix(a, "--exam=") || strings.HasPrefix(a, "-exam=") {
+			return runGradeUpload(ctx, args, stdout, stderr, getenv)
+		}
+	}
 	fl := flag.NewFlagSet("grade", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	fl.Usage = func() { fmt.Fprintln(stderr, gradeUsage) }
