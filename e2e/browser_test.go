@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chrome starts one headless Chromium for the test and returns a context
+// of its first tab; browsers of the test open their own contexts (own
+// cookies and storage) in it.
+func chrome(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	if err := chromedp.Do(root); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("start Chromium %s: %v", path, err)
+		}
+		t.Skipf("Chromium %s does not start: %v", path, err)
+	}
+	return root
+}
+
+// browser is one person's browser: a browser context of its own, so its
+// cookies and localStorage are its own.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	name string
+	// shots counts the screenshots taken, for their file names.
+	shots *int
+	mu    sync.Mutex
+	// seen are the paths whose accessibility was checked.
+	seen map[string]bool
+}
+
+// open opens a browser for name on the server.
+func open(t *testing.T, root context.Context, srv *server, name string) *browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a browser for %s: %v", name, err)
+	}
+	n := 0
+	return &browser{t: t, ctx: ctx, base: srv.url, name: name, shots: &n, seen: map[string]bool{}}
+}
+
+// step runs actions with a deadline, failing the test with what was
+// being done.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
+}
+
+// eval evaluates a script in the page and decodes its value into T.
+func eval[T any](b *browser, script string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: eval %.80q: %v", b.name, script, err)
+	}
+	return v
+}
+
+// waitFor evaluates a script until it is true, through navigations.
+func (b *browser) waitFor(what, script string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("%s: waiting for %s (%s): %v; the page says: %.500s", b.name, what, script, last, b.text("body"))
+}
+
+// text is the text of the first element sel matches.
+func (b *browser) text(sel string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(function(){var e=document.querySelector(%q);return e?e.innerText:"";})()`, sel)))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return s
+}
+
+// visit opens path and checks the page.
+func (b *browser) visit(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+	b.loaded(path)
+}
+
+// loaded waits for the page that is loading, checks it with axe-core
+// and takes its screenshot.
+func (b *browser) loaded(label string) {
+	b.t.Helper()
+	b.do("load "+label, chromedp.WaitReady(chromedp.CSS("body")))
+	b.checkA11y()
+	b.screenshot(label)
+}
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// screenshot saves a PNG of the page into MARKSMITH_SCREENSHOTS, when set.
+func (b *browser) screenshot(label string) {
+	b.t.Helper()
+	dir := os.Getenv("MARKSMITH_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("%s: screenshot %s: %v", b.name, label, err)
+	}
+	*b.shots++
+	name := fmt.Sprintf("%s-%s-%02d-%s.png", strings.ToLower(b.t.Name()), b.name, *b.shots, strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(label), "-"), "-"))
+	name = unsafeName.ReplaceAllString(strings.TrimSuffix(name, ".png"), "-") + ".png"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// axeScript is the vendored axe-core.
+var axeScript = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("../web/static/vendor/axe-core/axe.min.js")
+	return string(b), err
+})
+
+// axeViolation is one violation axe-core reports.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// checkA11y runs axe-core on the page and fails on serious or critical
+// violations.
+func (b *browser) checkA11y() {
+	b.t.Helper()
+	src, err := axeScript()
+	if err != nil {
+		b.t.Fatalf("axe-core: %v", err)
+	}
+	if !eval[bool](b, `typeof window.axe === "object"`) {
+		eval[bool](b, src+"\n;true")
+	}
+	raw := eval[string](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) { return JSON.stringify(r.violations); })`)
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		b.t.Fatalf("axe-core result: %v", err)
+	}
+	loc := eval[string](b, `location.pathname`)
+	for _, v := range vs {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			continue
+		}
+		var where []string
+		for i, n := range v.Nodes {
+			if i == 3 {
+				where = append(where, "…")
+				break
+			}
+			where = append(where, fmt.Sprintf("%v %.120s", n.Target, n.HTML))
+		}
+		b.t.Errorf("%s: axe-core on %s: %s (%s): %s\n\t%s", b.name, loc, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
