@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -52,6 +54,8 @@ type browser struct {
 	mu    sync.Mutex
 	// seen are the paths whose accessibility was checked.
 	seen map[string]bool
+	// dialogs are the messages of the dialogs the pages opened.
+	dialogs []string
 }
 
 // open opens a browser for name on the server.
@@ -63,7 +67,30 @@ func open(t *testing.T, root context.Context, srv *server, name string) *browser
 		t.Fatalf("open a browser for %s: %v", name, err)
 	}
 	n := 0
-	return &browser{t: t, ctx: ctx, base: srv.url, name: name, shots: &n, seen: map[string]bool{}}
+	b := &browser{t: t, ctx: ctx, base: srv.url, name: name, shots: &n, seen: map[string]bool{}}
+	// Confirm dialogs are accepted, as a person who means it would; their
+	// messages are kept.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, d.Message)
+			b.mu.Unlock()
+			go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// lastDialog is the message of the last dialog the page opened.
+func (b *browser) lastDialog() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) == 0 {
+		return ""
+	}
+	return b.dialogs[len(b.dialogs)-1]
 }
 
 // step runs actions with a deadline, failing the test with what was
@@ -207,5 +234,38 @@ func (b *browser) checkA11y() {
 			where = append(where, fmt.Sprintf("%v %.120s", n.Target, n.HTML))
 		}
 		b.t.Errorf("%s: axe-core on %s: %s (%s): %s\n\t%s", b.name, loc, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
+
+// press presses one key as a keyboard does: a keydown carrying the key's
+// text (so a handler that prevents the keydown also prevents the text),
+// then a keyup. key is a printable character, or Enter or Escape.
+func (b *browser) press(keys ...string) {
+	b.t.Helper()
+	for _, key := range keys {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Text: key, UnmodifiedText: key}
+		switch key {
+		case "Enter":
+			down.Code, down.Text, down.UnmodifiedText, down.WindowsVirtualKeyCode = "Enter", "\r", "\r", 13
+		case "Escape":
+			down.Code, down.Text, down.UnmodifiedText, down.WindowsVirtualKeyCode = "Escape", "", "", 27
+		default:
+			r := []rune(key)[0]
+			if r >= '0' && r <= '9' {
+				down.Code, down.WindowsVirtualKeyCode = "Digit"+key, int64(r)
+			} else if r >= 'a' && r <= 'z' {
+				down.Code, down.WindowsVirtualKeyCode = "Key"+strings.ToUpper(key), int64(r-'a'+'A')
+			} else if r == '.' {
+				down.Code, down.WindowsVirtualKeyCode = "Period", 190
+			}
+		}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: down.Key, Code: down.Code, WindowsVirtualKeyCode: down.WindowsVirtualKeyCode}
+		b.do("press "+key, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, down); err != nil {
+				return err
+			}
+			_, err := chromedp.Call(ctx, input.DispatchKeyEvent, up)
+			return err
+		}))
 	}
 }
