@@ -204,9 +204,8 @@ type axeViolation struct {
 	} `json:"nodes"`
 }
 
-// checkA11y runs axe-core on the page and fails on serious or critical
-// violations.
-func (b *browser) checkA11y() {
+// axe runs axe-core on the page and returns its violations.
+func (b *browser) axe() []axeViolation {
 	b.t.Helper()
 	src, err := axeScript()
 	if err != nil {
@@ -220,8 +219,15 @@ func (b *browser) checkA11y() {
 	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
 		b.t.Fatalf("axe-core result: %v", err)
 	}
-	loc := eval[string](b, `location.pathname`)
-	for _, v := range vs {
+	return vs
+}
+
+// checkA11y runs axe-core on the page and fails on serious or critical
+// violations.
+func (b *browser) checkA11y() {
+	b.t.Helper()
+	loc := eval[string](b, `location.pathname + location.search`)
+	for _, v := range b.axe() {
 		if v.Impact != "serious" && v.Impact != "critical" {
 			continue
 		}
@@ -231,15 +237,15 @@ func (b *browser) checkA11y() {
 				where = append(where, "…")
 				break
 			}
-			where = append(where, fmt.Sprintf("%v %.120s", n.Target, n.HTML))
+			where = append(where, fmt.Sprintf("%v %.160s", n.Target, n.HTML))
 		}
 		b.t.Errorf("%s: axe-core on %s: %s (%s): %s\n\t%s", b.name, loc, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
 	}
 }
 
-// press presses one key as a keyboard does: a keydown carrying the key's
+// press presses keys as a keyboard does: a keydown carrying the key's
 // text (so a handler that prevents the keydown also prevents the text),
-// then a keyup. key is a printable character, or Enter or Escape.
+// then a keyup. A key is a printable character, Enter or Escape.
 func (b *browser) press(keys ...string) {
 	b.t.Helper()
 	for _, key := range keys {
@@ -251,11 +257,12 @@ func (b *browser) press(keys ...string) {
 			down.Code, down.Text, down.UnmodifiedText, down.WindowsVirtualKeyCode = "Escape", "", "", 27
 		default:
 			r := []rune(key)[0]
-			if r >= '0' && r <= '9' {
+			switch {
+			case r >= '0' && r <= '9':
 				down.Code, down.WindowsVirtualKeyCode = "Digit"+key, int64(r)
-			} else if r >= 'a' && r <= 'z' {
+			case r >= 'a' && r <= 'z':
 				down.Code, down.WindowsVirtualKeyCode = "Key"+strings.ToUpper(key), int64(r-'a'+'A')
-			} else if r == '.' {
+			case r == '.':
 				down.Code, down.WindowsVirtualKeyCode = "Period", 190
 			}
 		}
