@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +50,9 @@ type browser struct {
 	ctx  context.Context
 	base string
 	name string
-	// shots counts the screenshots taken, for their file names.
-	shots *int
+	// shots counts the screenshots of each name.
+	shots map[string]int
 	mu    sync.Mutex
-	// seen are the paths whose accessibility was checked.
-	seen map[string]bool
 	// dialogs are the messages of the dialogs the pages opened.
 	dialogs []string
 }
@@ -66,8 +65,7 @@ func open(t *testing.T, root context.Context, srv *server, name string) *browser
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a browser for %s: %v", name, err)
 	}
-	n := 0
-	b := &browser{t: t, ctx: ctx, base: srv.url, name: name, shots: &n, seen: map[string]bool{}}
+	b := &browser{t: t, ctx: ctx, base: srv.url, name: name, shots: map[string]int{}}
 	// Confirm dialogs are accepted, as a person who means it would; their
 	// messages are kept.
 	if err := chromedp.Listen(ctx, func(ev any) {
@@ -172,13 +170,19 @@ func (b *browser) screenshot(label string) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Fatalf("%s: screenshot %s: %v", b.name, label, err)
 	}
-	*b.shots++
-	name := fmt.Sprintf("%s-%s-%02d-%s.png", strings.ToLower(b.t.Name()), b.name, *b.shots, strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(label), "-"), "-"))
-	name = unsafeName.ReplaceAllString(strings.TrimSuffix(name, ".png"), "-") + ".png"
+	// test-browser-page.png; a page shot again gets -2, -3, ….
+	name := strings.ToLower(b.t.Name() + "-" + b.name + "-" + label)
+	b.mu.Lock()
+	b.shots[name]++
+	if n := b.shots[name]; n > 1 {
+		name += "-" + strconv.Itoa(n)
+	}
+	b.mu.Unlock()
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-") + ".png"
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}

@@ -210,6 +210,13 @@ func TestStudentJourney(t *testing.T) {
 	b.allSaved()
 	typed := b.widgetValues()
 	b.screenshot("exam answered")
+	for _, shot := range []struct {
+		q           int
+		part, label string
+	}{{5, "b", "exam chart"}, {3, "c", "exam table"}} {
+		b.do("show "+shot.label, chromedp.ScrollIntoView(chromedp.CSS(partSel(shot.q, shot.part))))
+		b.screenshot(shot.label)
+	}
 
 	// A reload finds every answer where it was.
 	eval[bool](b, `setTimeout(function () { location.reload(); }, 0), true`)
