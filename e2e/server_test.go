@@ -114,20 +114,22 @@ func (s *server) user(t *testing.T, email, name string, role marksmith.Role, one
 	return na.User, testPassword
 }
 
-// chromiumPath is the browser the tests drive.
+// chromiumPath is the browser the tests drive: MARKSMITH_CHROMIUM when
+// set, or the first Chromium found.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("MARKSMITH_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p == "" {
-			continue
-		}
+	candidates := []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"}
+	if p := os.Getenv("MARKSMITH_CHROMIUM"); p != "" {
+		candidates = []string{p}
+	}
+	for _, p := range candidates {
 		if path, err := exec.LookPath(p); err == nil {
 			return path
 		}
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium found (required when CI=true; set MARKSMITH_CHROMIUM)")
+		t.Fatalf("no Chromium at %v (required when CI=true; set MARKSMITH_CHROMIUM)", candidates)
 	}
-	t.Skip("no Chromium found: the browser tests need it (set MARKSMITH_CHROMIUM)")
+	t.Skipf("no Chromium at %v: the browser tests need it (set MARKSMITH_CHROMIUM)", candidates)
 	return ""
 }
