@@ -121,7 +121,7 @@ func (b *browser) widgetValues() map[string]string {
 // allSaved waits until the page says every answer is saved.
 func (b *browser) allSaved() {
 	b.t.Helper()
-	b.waitFor("every answer saved", `document.getElementById("save-status").textContent.startsWith("All answers saved") && document.querySelector(".part-status.saving, .part-status.waiting") === null`)
+	b.waitFor("every answer saved", `document.getElementById("save-status").textContent.startsWith("All answers saved")`)
 }
 
 // setOffline cuts the page's network (requests fail, navigator.onLine
@@ -238,6 +238,14 @@ func TestStudentJourney(t *testing.T) {
 			}
 		}
 	}
+
+	// While an edit waits out its pause before saving, the bar does not
+	// say that everything is saved.
+	b.do("edit an essay", chromedp.SendKeys(chromedp.CSS(partSel(1, "e")+" textarea.essay"), " Indeed."))
+	if s := b.text("#save-status"); s != "Saving…" {
+		t.Errorf("while an edit is pending the bar says %q", s)
+	}
+	b.allSaved()
 
 	// Offline: the answers wait in the browser, then go in order.
 	eval[bool](b, `(function () {
