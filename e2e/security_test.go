@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,7 @@ func TestSecurity(t *testing.T) {
 	ann, _ := srv.user(t, "ann@e2e.test", "Ann", marksmith.RoleStudent, false)
 	ben, _ := srv.user(t, "ben@e2e.test", "Ben", marksmith.RoleStudent, false)
 	exam := srv.publishExam(t, prof, "Quiz", []string{"dasc7606/q4", "dasc7606/q7"}, ann.Email, ben.Email)
+	annOnly := srv.publishExam(t, prof, "Ann's retake", []string{"dasc7606/q1"}, ann.Email)
 	annAttempt, err := srv.app.Exams.StartAttempt(t.Context(), ann, exam.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -69,12 +71,12 @@ func TestSecurity(t *testing.T) {
 
 	t.Run("another student's attempt", func(t *testing.T) {
 		b.t = t
-		for _, path := range []string{fmt.Sprintf("/attempts/%d", annAttempt.Attempt.ID), "/attempts/999999"} {
+		for _, path := range []string{fmt.Sprintf("/attempts/%d", annAttempt.Attempt.ID), "/attempts/999999", fmt.Sprintf("/exams/%d", annOnly.ID)} {
 			res := b.navigate(path)
 			if res.Status != 404 {
 				t.Errorf("%s: status %d, want 404", path, res.Status)
 			}
-			if body := b.text("body"); strings.Contains(body, "Ann") || strings.Contains(body, "Quiz") {
+			if body := b.text("main"); strings.Contains(body, "Ann") || strings.Contains(body, "Quiz") {
 				t.Errorf("%s shows another student's attempt: %.300s", path, body)
 			}
 		}
@@ -109,6 +111,28 @@ func TestSecurity(t *testing.T) {
 		b.navigate("/exams")
 		if res := b.submitResponse("start with the token", start+" button"); res.Status != 200 || !strings.HasPrefix(res.URL, srv.url+"/attempts/") {
 			t.Errorf("a start with the token: status %d at %s", res.Status, res.URL)
+		}
+		// The exam page's save without its header is refused and stores
+		// nothing; with it, it is stored.
+		attempt := eval[string](b, `document.getElementById("exam").dataset.attempt`)
+		put := func(withToken bool) int {
+			return eval[int](b, fmt.Sprintf(`fetch("/attempts/%s/answers/1/a", {method: "PUT", credentials: "same-origin",
+				headers: Object.assign({"Content-Type": "application/json"}, %v ? {"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content} : {}),
+				body: JSON.stringify({answer: "17", seq: 1})}).then(function (r) { return r.status; })`, attempt, withToken))
+		}
+		if code := put(false); code != 403 {
+			t.Errorf("a save without the CSRF header: status %d, want 403", code)
+		}
+		id, _ := strconv.ParseInt(attempt, 10, 64)
+		v, err := srv.app.Exams.GetAttempt(t.Context(), ben, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(v.Questions[0].Answers); n != 0 {
+			t.Errorf("the refused save stored %d answer(s): %+v", n, v.Questions[0].Answers)
+		}
+		if code := put(true); code != 200 {
+			t.Errorf("a save with the CSRF header: status %d, want 200", code)
 		}
 	})
 
