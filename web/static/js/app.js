@@ -137,13 +137,18 @@
       if (e.key === "Escape") { card.focus(); e.preventDefault(); }
       return;
     }
+    // The digits typed are kept on the card: a number input cannot hold
+    // "3." on the way to "3.5" (its value reads back empty).
     if (/^[0-9.]$/.test(e.key)) {
       var fresh = !card.dataset.typedAt || Date.now() - +card.dataset.typedAt > 1500;
-      score.value = (fresh ? "" : score.value) + e.key;
+      card.dataset.typed = (fresh ? "" : card.dataset.typed || "") + e.key;
       card.dataset.typedAt = Date.now();
+      score.value = card.dataset.typed.replace(/\.$/, "");
       e.preventDefault();
     } else if (e.key === "Backspace") {
-      score.value = score.value.slice(0, -1);
+      card.dataset.typed = (card.dataset.typed || score.value).slice(0, -1);
+      card.dataset.typedAt = Date.now();
+      score.value = card.dataset.typed.replace(/\.$/, "");
       e.preventDefault();
     } else if (e.key === "Enter") {
       var f = card.querySelector("form.decide");

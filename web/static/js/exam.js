@@ -136,6 +136,7 @@
     }
     partStatus(key, "Editing…", "saving");
     p.timer = setTimeout(function () { p.timer = null; enqueue(key); }, DEBOUNCE);
+    render();
   }
 
   // lastAnswer is what the server has or will have of a part.
@@ -149,6 +150,7 @@
     var answer = W.read(p.el);
     if (answer === lastAnswer(key)) {
       if (!waitingFor(key)) partStatus(key, savedText(key), "saved");
+      render();
       return;
     }
     state.seq[key] = (state.seq[key] || 0) + 1;
@@ -368,6 +370,10 @@
       cls = "offline";
     } else if (n) {
       text = "Saving… (" + n + " waiting)";
+      cls = "saving";
+    } else if (order.some(function (k) { return parts[k].timer; })) {
+      // An edit in its pause before saving: not saved yet.
+      text = "Saving…";
       cls = "saving";
     } else if (lastSavedAt) {
       text = "All answers saved. Last saved at " + clock(lastSavedAt) + ".";
