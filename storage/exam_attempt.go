@@ -295,7 +295,12 @@ func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID 
 	var rows *sql.Rows
 	var err error
 	if s.db.dialect == DialectPostgres {
+		done, werr := s.db.admitSave(ctx)
+		if werr != nil {
+			return nil, translate(werr, what())
+		}
 		rows, err = s.db.pool().QueryContext(ctx, saveAnswerPostgres, a.AttemptID, userID, at, a.Position, a.Part, a.Raw, a.Seq, a.FormatError)
+		defer done()
 	} else {
 		rows, err = s.db.pool().QueryContext(ctx, saveAnswerSQLite, a.Position, a.Part, a.Raw, a.Seq, a.FormatError, at, a.AttemptID, userID, at, a.AttemptID)
 	}
