@@ -419,7 +419,13 @@ func (p *Printer) run(ctx context.Context, doc Document, progress func(done, tot
 			case <-ctx.Done():
 				return
 			}
-			defer func() { p.tabs <- tab }()
+			dirty := false // a print in this tab failed or was cut short
+			defer func() {
+				if dirty {
+					resetTab(tab)
+				}
+				p.tabs <- tab
+			}()
 			for idx := range next {
 				u := units[idx]
 				size := u.to - u.from
@@ -427,6 +433,7 @@ func (p *Printer) run(ctx context.Context, doc Document, progress func(done, tot
 					size = 1 + len(doc.Students)/20
 				}
 				out, err := p.printOne(ctx, tab, p.base+"/d/"+id+"/"+u.path()+".html", time.Duration(size)*p.opt.Timeout)
+				dirty = dirty || err != nil
 				select {
 				case results <- result{idx, out, err}:
 				case <-ctx.Done():
@@ -546,6 +553,14 @@ func unitName(doc Document, u unit) string {
 		return fmt.Sprintf("the paper of %s (%s)", s.Number, s.Name)
 	}
 	return fmt.Sprintf("the papers of students %d to %d", u.from+1, u.to)
+}
+
+// resetTab leaves a tab whose print was cut short on a blank page, so that
+// a navigation still under way there cannot abort the next print's.
+func resetTab(tab context.Context) {
+	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
+	defer cancel()
+	_ = chromedp.Do(ctx, chromedp.Navigate("about:blank"))
 }
 
 // printOne loads one page in a tab, waits for it to be typeset, and prints
