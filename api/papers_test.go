@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/marksmith/marksmith"
+	"github.com/marksmith/marksmith/internal/testenv"
 	"github.com/marksmith/marksmith/paper"
 )
 
@@ -129,20 +130,6 @@ func TestPapersRoute(t *testing.T) {
 	}
 }
 
-// requireChromium fails the test when Chromium or pdftotext is missing
-// under CI=true, and skips it otherwise.
-func requireChromium(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"chromium", "pdftotext"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("no %s: apt-get install chromium poppler-utils", tool)
-			}
-			t.Skipf("no %s: apt-get install chromium poppler-utils", tool)
-		}
-	}
-}
-
 // pdfText is the text of a PDF, by pdftotext.
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
@@ -160,7 +147,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 // TestPapersPDF prints a class's papers as one PDF and as a zip with
 // Chromium and reads each student's paper code back.
 func TestPapersPDF(t *testing.T) {
-	requireChromium(t)
+	testenv.Tools(t, "apt-get install chromium poppler-utils", "chromium", "pdftotext")
 	printer := paper.NewOnDemand(paper.PrinterOptions{})
 	t.Cleanup(func() { printer.Close() })
 	h := newHarness(t, withBank, func(c *harnessConfig) { c.wrap = func(d *Deps) { d.Printer = printer } })

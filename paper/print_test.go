@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/marksmith/marksmith/internal/testenv"
 	"github.com/marksmith/marksmith/papercode"
 )
 
@@ -32,10 +33,7 @@ const katexVersion = "0.19.1"
 
 func need(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Need(t, format, args...)
 }
 
 func requireTools(t testing.TB) {

@@ -10,27 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/marksmith/marksmith/internal/testenv"
 	"github.com/marksmith/marksmith/paper"
 )
-
-// needPrinting fails the test when Chromium or pdftotext is missing under
-// CI=true, and skips it otherwise.
-func needPrinting(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"chromium", "pdftotext"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("no %s: apt-get install chromium poppler-utils", tool)
-			}
-			t.Skipf("no %s: apt-get install chromium poppler-utils", tool)
-		}
-	}
-}
 
 // TestPaperFromBank prints papers of the built-in bank without a server
 // and reads every paper code back from the PDF.
 func TestPaperFromBank(t *testing.T) {
-	needPrinting(t)
+	testenv.Tools(t, "apt-get install chromium poppler-utils", "chromium", "pdftotext")
 	dir := t.TempDir()
 	pdf := filepath.Join(dir, "papers.pdf")
 	out, err := runWithEnv(t, nil, "paper", "--template", "dasc7606/q6,dasc7606/q7", "--seed", "7", "--count", "4", "--out", pdf)
