@@ -324,6 +324,7 @@ type Store interface {
 	TemplateStore
 	ExamStore
 	SubmissionStore
+	PrintJobStore
 	ThrottleStore
 	// WithTx runs fn in one transaction with a Store bound to it: fn's error
 	// (or a panic) rolls everything back. Called inside fn, WithTx runs in

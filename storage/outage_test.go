@@ -189,7 +189,7 @@ func TestEveryMethodUnavailable(t *testing.T) {
 	}
 	f := newExamFixture(t, db)
 	users, tokens, templates, exams := NewUserStore(db), NewTokenStore(db), NewTemplateStore(db), f.s
-	throttle, store := NewThrottleStore(db), NewStore(db)
+	throttle, store, jobs := NewThrottleStore(db), NewStore(db), NewPrintJobStore(db)
 	student := f.students[0].ID
 	if err := exams.SetRoster(t.Context(), f.exam.ID, []int64{student}); err != nil {
 		t.Fatal(err)
@@ -296,6 +296,26 @@ func TestEveryMethodUnavailable(t *testing.T) {
 			return exams.AddAudit(ctx, &marksmith.AuditEntry{ExamID: e.ID, Actor: student, Action: "x", Target: "y"})
 		},
 		"FindAudit": func() error { _, err := exams.FindAudit(ctx, e.ID); return err },
+		"CreatePrintJob": func() error {
+			return jobs.CreatePrintJob(ctx, &marksmith.PrintJob{ExamID: e.ID, RequestedBy: student, Format: "pdf", Status: marksmith.JobQueued})
+		},
+		"FindPrintJob": func() error { _, err := jobs.FindPrintJob(ctx, e.ID, 1); return err },
+		"FindActivePrintJob": func() error {
+			_, err := jobs.FindActivePrintJob(ctx, e.ID, marksmith.PrintJobInput{Format: "pdf"})
+			return err
+		},
+		"QueuedPrintJobs": func() error { _, err := jobs.QueuedPrintJobs(ctx, 0); return err },
+		"ClaimPrintJob":   func() error { _, err := jobs.ClaimPrintJob(ctx, now); return err },
+		"UpdatePrintJob":  func() error { return jobs.UpdatePrintJob(ctx, &marksmith.PrintJob{ID: 1}) },
+		"FinishPrintJob": func() error {
+			return jobs.FinishPrintJob(ctx, &marksmith.PrintJob{ID: 1, Status: marksmith.JobDone}, strings.NewReader("%PDF-"))
+		},
+		"OpenPrintJobFile": func() error { _, err := jobs.OpenPrintJobFile(ctx, 1); return err },
+		"FailStalePrintJobs": func() error {
+			_, err := jobs.FailStalePrintJobs(ctx, now, now, now, "a", "b")
+			return err
+		},
+		"DeletePrintJobs": func() error { _, err := jobs.DeletePrintJobs(ctx, now); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {

@@ -140,6 +140,8 @@ func normType(t string) string {
 		return "timestamp"
 	case "real", "double precision":
 		return "real"
+	case "blob", "bytea":
+		return "bytes"
 	}
 	return "unknown type " + t
 }

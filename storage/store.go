@@ -14,6 +14,7 @@ type Store struct {
 	*TemplateStore
 	*ExamStore
 	*SubmissionStore
+	*PrintJobStore
 	*ThrottleStore
 	db *DB
 }
@@ -23,7 +24,8 @@ var _ marksmith.Store = (*Store)(nil)
 // NewStore returns the Store of db.
 func NewStore(db *DB) *Store {
 	return &Store{UserStore: NewUserStore(db), TokenStore: NewTokenStore(db), TemplateStore: NewTemplateStore(db),
-		ExamStore: NewExamStore(db), SubmissionStore: NewSubmissionStore(db), ThrottleStore: NewThrottleStore(db), db: db}
+		ExamStore: NewExamStore(db), SubmissionStore: NewSubmissionStore(db), PrintJobStore: NewPrintJobStore(db),
+		ThrottleStore: NewThrottleStore(db), db: db}
 }
 
 // WithTx runs fn in one transaction with a Store bound to it: every call
