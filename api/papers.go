@@ -77,35 +77,6 @@ func readPaperQuery(c *fiber.Ctx, maxPrint int) (paperQuery, error) {
 	return q, nil
 }
 
-// PaperDocument is the document the paper package prints of an exam's
-// papers: with keys, it ends with the summary of every student's keys.
-func PaperDocument(ep *marksmith.ExamPapers) paper.Document {
-	doc := paper.Document{Exam: paper.Exam{ID: ep.Exam.ID, Title: ep.Exam.Title}, Key: ep.Key, Summary: ep.Key}
-	for _, sp := range ep.Students {
-		doc.Students = append(doc.Students, paper.Student{UserID: sp.UserID, Name: sp.Name, Number: sp.Number, Questions: sp.Questions})
-	}
-	return doc
-}
-
-// papersFileName names the file of a request for papers:
-// exam-12-papers.pdf, exam-12-keys.zip, or, for one student,
-// exam-12-E12-S00345-2.pdf (key-exam-12-… for a key).
-func papersFileName(ep *marksmith.ExamPapers, format string) string {
-	name := fmt.Sprintf("exam-%d-papers", ep.Exam.ID)
-	if ep.Key {
-		name = fmt.Sprintf("exam-%d-keys", ep.Exam.ID)
-	}
-	if len(ep.Students) == 1 {
-		if code, err := paper.Code(ep.Exam.ID, ep.Students[0].UserID); err == nil {
-			name = fmt.Sprintf("exam-%d-%s", ep.Exam.ID, code)
-			if ep.Key {
-				name = "key-" + name
-			}
-		}
-	}
-	return name + "." + format
-}
-
 // printUnavailable is the error of a PDF asked of a server that cannot
 // print one.
 func printUnavailable() error {
@@ -126,7 +97,7 @@ func (s *server) handlePapers() handlerFunc {
 		if err != nil {
 			return err
 		}
-		doc := PaperDocument(ep)
+		doc := paper.ExamDocument(ep)
 		var b bytes.Buffer
 		var media string
 		switch q.Format {
@@ -154,7 +125,7 @@ func (s *server) handlePapers() handlerFunc {
 				"wall", rep.Wall, "pages_per_second", rep.PagesPerSecond())
 		}
 		c.Set(fiber.HeaderContentType, media)
-		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": papersFileName(ep, q.Format)}))
+		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": paper.FileName(ep, q.Format)}))
 		if q.Format == paperHTML {
 			// The page's own styles and drawings; nothing else.
 			c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")

@@ -272,6 +272,27 @@ type printed struct {
 // "page x of y" of that paper. progress, when set, is called (never
 // concurrently) with the students printed so far.
 func (p *Printer) PDF(ctx context.Context, w io.Writer, doc Document, progress func(done, total int)) (*Report, error) {
+	return p.pdf(ctx, w, doc, students(progress))
+}
+
+// Zip prints one PDF per student (and, with Summary, summary.pdf) into a
+// zip archive, each named by its paper code and student number:
+// E12-S00345-2_3035123456.pdf, or key-….pdf for keys.
+func (p *Printer) Zip(ctx context.Context, w io.Writer, doc Document, progress func(done, total int)) (*Report, error) {
+	return p.zip(ctx, w, doc, students(progress))
+}
+
+// students is a progress function of students printed, as one of
+// students and pages.
+func students(progress func(done, total int)) func(done, total, pages int) {
+	if progress == nil {
+		return nil
+	}
+	return func(done, total, _ int) { progress(done, total) }
+}
+
+// pdf is PDF, reporting the pages printed too.
+func (p *Printer) pdf(ctx context.Context, w io.Writer, doc Document, progress func(done, total, pages int)) (*Report, error) {
 	start := time.Now()
 	jn := newJoiner(w)
 	rep, err := p.run(ctx, doc, progress, func(u unit, pp *pdfPages, ranges []pageRange) error {
@@ -295,10 +316,8 @@ func (p *Printer) PDF(ctx context.Context, w io.Writer, doc Document, progress f
 	return rep, nil
 }
 
-// Zip prints one PDF per student (and, with Summary, summary.pdf) into a
-// zip archive, each named by its paper code and student number:
-// E12-S00345-2_3035123456.pdf, or key-….pdf for keys.
-func (p *Printer) Zip(ctx context.Context, w io.Writer, doc Document, progress func(done, total int)) (*Report, error) {
+// zip is Zip, reporting the pages printed too.
+func (p *Printer) zip(ctx context.Context, w io.Writer, doc Document, progress func(done, total, pages int)) (*Report, error) {
 	start := time.Now()
 	cw := &countWriter{w: w}
 	zw := zip.NewWriter(cw)
@@ -366,8 +385,9 @@ func (u unit) path() string {
 
 // run prints every unit of a document, a tab each, and hands the printed
 // PDFs, split into the students' page ranges, to emit in the document's
-// order.
-func (p *Printer) run(ctx context.Context, doc Document, progress func(done, total int), emit func(u unit, pp *pdfPages, ranges []pageRange) error) (*Report, error) {
+// order. progress is called after each unit of students is emitted, with
+// the students and pages so far.
+func (p *Printer) run(ctx context.Context, doc Document, progress func(done, total, pages int), emit func(u unit, pp *pdfPages, ranges []pageRange) error) (*Report, error) {
 	opt := Options{PageSize: p.opt.PageSize}
 	if p.opt.KaTeX != nil {
 		opt.KaTeX = "/katex/"
@@ -506,7 +526,7 @@ func (p *Printer) run(ctx context.Context, doc Document, progress func(done, tot
 			if !u.summary {
 				done += u.to - u.from
 				if progress != nil {
-					progress(done, len(doc.Students))
+					progress(done, len(doc.Students), rep.Pages)
 				}
 			}
 		}
