@@ -125,7 +125,7 @@ func (s *server) handlePapers() handlerFunc {
 				"wall", rep.Wall, "pages_per_second", rep.PagesPerSecond())
 		}
 		c.Set(fiber.HeaderContentType, media)
-		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": paper.FileName(ep, q.Format)}))
+		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": ep.FileName(q.Format)}))
 		if q.Format == paperHTML {
 			// The page's own styles and drawings; nothing else.
 			c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")

@@ -19,25 +19,6 @@ func ExamDocument(ep *marksmith.ExamPapers) Document {
 	return doc
 }
 
-// FileName names the file of an exam's printed papers in a format (pdf,
-// zip or html): exam-12-papers.pdf, exam-12-keys.zip, or, for one
-// student, exam-12-E12-S00345-2.pdf (key-exam-12-… for a key).
-func FileName(ep *marksmith.ExamPapers, format string) string {
-	name := fmt.Sprintf("exam-%d-papers", ep.Exam.ID)
-	if ep.Key {
-		name = fmt.Sprintf("exam-%d-keys", ep.Exam.ID)
-	}
-	if len(ep.Students) == 1 {
-		if code, err := Code(ep.Exam.ID, ep.Students[0].UserID); err == nil {
-			name = fmt.Sprintf("exam-%d-%s", ep.Exam.ID, code)
-			if ep.Key {
-				name = "key-" + name
-			}
-		}
-	}
-	return name + "." + format
-}
-
 // PrintPapers prints an exam's papers as one PDF (format pdf) or a zip of
 // one PDF per student (zip), as the print jobs do: it is a
 // marksmith.PaperPrinter. progress gets the students and pages printed

@@ -8,30 +8,6 @@ import (
 	"github.com/marksmith/marksmith"
 )
 
-func TestFileName(t *testing.T) {
-	exam := &marksmith.Exam{ID: 12}
-	one := []marksmith.StudentPaper{{UserID: 345}}
-	two := []marksmith.StudentPaper{{UserID: 345}, {UserID: 346}}
-	code, err := Code(12, 345)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		ep     marksmith.ExamPapers
-		format string
-		want   string
-	}{
-		{marksmith.ExamPapers{Exam: exam, Students: two}, "pdf", "exam-12-papers.pdf"},
-		{marksmith.ExamPapers{Exam: exam, Students: two, Key: true}, "zip", "exam-12-keys.zip"},
-		{marksmith.ExamPapers{Exam: exam, Students: one}, "pdf", "exam-12-" + code.String() + ".pdf"},
-		{marksmith.ExamPapers{Exam: exam, Students: one, Key: true}, "html", "key-exam-12-" + code.String() + ".html"},
-	} {
-		if got := FileName(&c.ep, c.format); got != c.want {
-			t.Errorf("FileName(%d students, key %v, %s) = %q, want %q", len(c.ep.Students), c.ep.Key, c.format, got, c.want)
-		}
-	}
-}
-
 // TestPrintPapersNoChromium: a server without a browser fails a print
 // job with a message that says so, not an internal error.
 func TestPrintPapersNoChromium(t *testing.T) {
