@@ -244,6 +244,17 @@ type ExamService interface {
 	// SubmissionResults writes a job's results file (CSV) to w.
 	SubmissionResults(ctx context.Context, actor *User, examID, jobID int64, w io.Writer) error
 
+	// Print jobs. StartPrintJob queues a print of a published exam's
+	// papers (or keys), checked as Papers checks a request, and returns
+	// the job: the same job when one for the same input is queued or
+	// running already; EUNAVAILABLE (with a time to retry) when the queue
+	// is full or this server cannot print.
+	StartPrintJob(ctx context.Context, actor *User, examID int64, in PrintJobInput) (*PrintJob, error)
+	FindPrintJob(ctx context.Context, actor *User, examID, jobID int64) (*PrintJob, error)
+	// OpenPrintJobFile returns a done job and its file, read with ctx;
+	// ECONFLICT while the job is queued or running, or when it failed.
+	OpenPrintJobFile(ctx context.Context, actor *User, examID, jobID int64) (*PrintJob, io.ReadCloser, error)
+
 	// CloseOverdue closes and grades every open attempt past its deadline
 	// and grace. It is the server's own sweep, not an actor's; with several
 	// instances only one sweeps at a time.

@@ -21,7 +21,26 @@ func (s *Service) Papers(ctx context.Context, actor *marksmith.User, id int64, q
 	if err != nil {
 		return nil, err
 	}
-	if !q.Key && e.Delivery == marksmith.DeliveryOnline {
+	students, err := s.paperStudents(ctx, e, q.Student, q.Key)
+	if err != nil {
+		return nil, err
+	}
+	if q.Max > 0 && len(students) > q.Max {
+		return nil, marksmith.Errorf(marksmith.ETOOLARGE,
+			"Exam %d has %d students, more than the %d printed in one request: print one student at a time (student=KEY), or start a print job.",
+			id, len(students), q.Max)
+	}
+	return s.examPapers(ctx, e, q.Key, students)
+}
+
+// paperStudents returns the students whose papers a print of a published
+// exam selects (want: one student's number or email; "": the roster), in
+// student-number order, with the print's own refusals: question papers
+// of an exam sat online only, a student not on the roster, an empty
+// roster.
+func (s *Service) paperStudents(ctx context.Context, e *marksmith.Exam, want string, key bool) ([]*marksmith.User, error) {
+	id := e.ID
+	if !key && e.Delivery == marksmith.DeliveryOnline {
 		return nil, marksmith.Errorf(marksmith.ECONFLICT,
 			"Exam %d is sat online only (delivery online): it has no printed papers. Its keys may be printed (key=true).", id)
 	}
@@ -29,7 +48,7 @@ func (s *Service) Papers(ctx context.Context, actor *marksmith.User, id int64, q
 	if err != nil {
 		return nil, fmt.Errorf("papers of exam %d: roster: %w", id, err)
 	}
-	want := strings.TrimSpace(q.Student)
+	want = strings.TrimSpace(want)
 	var students []*marksmith.User
 	for _, r := range roster {
 		if r.User == nil {
@@ -45,14 +64,16 @@ func (s *Service) Papers(ctx context.Context, actor *marksmith.User, id int64, q
 	if len(students) == 0 {
 		return nil, marksmith.Errorf(marksmith.ECONFLICT, "Exam %d has no students on its roster: nothing to print.", id)
 	}
-	if q.Max > 0 && len(students) > q.Max {
-		return nil, marksmith.Errorf(marksmith.ETOOLARGE,
-			"Exam %d has %d students, more than the %d printed in one request: print one student at a time (student=KEY), or start a print job.",
-			id, len(students), q.Max)
-	}
 	sort.SliceStable(students, func(i, j int) bool { return studentKey(students[i]) < studentKey(students[j]) })
+	return students, nil
+}
 
+// examPapers reads and views the stored papers of the students of a
+// published exam, in their order.
+func (s *Service) examPapers(ctx context.Context, e *marksmith.Exam, key bool, students []*marksmith.User) (*marksmith.ExamPapers, error) {
+	id := e.ID
 	var papers []*marksmith.Paper
+	var err error
 	if len(students) == 1 {
 		papers, err = s.store.FindPapers(ctx, id, students[0].ID)
 	} else {
@@ -65,7 +86,7 @@ func (s *Service) Papers(ctx context.Context, actor *marksmith.User, id int64, q
 	for _, p := range papers {
 		byUser[p.UserID] = append(byUser[p.UserID], p)
 	}
-	out := &marksmith.ExamPapers{Exam: e, Key: q.Key, Students: make([]marksmith.StudentPaper, 0, len(students))}
+	out := &marksmith.ExamPapers{Exam: e, Key: key, Students: make([]marksmith.StudentPaper, 0, len(students))}
 	for _, u := range students {
 		ps := byUser[u.ID]
 		if len(ps) == 0 {
@@ -80,7 +101,7 @@ func (s *Service) Papers(ctx context.Context, actor *marksmith.User, id int64, q
 			if err != nil {
 				return nil, err
 			}
-			qv := view.Question(v, view.Options{Key: q.Key, Scale: scale(e, p.Position, v)})
+			qv := view.Question(v, view.Options{Key: key, Scale: scale(e, p.Position, v)})
 			qv.Position, qv.Order = p.Position, p.Order
 			if eq := questionAt(e, p.Position); eq != nil {
 				qv.Marks = eq.Marks

@@ -91,6 +91,10 @@ type Service struct {
 	UploadBatch int
 	// jobs are the upload jobs running on this instance.
 	jobs sync.WaitGroup
+	// Print configures the print jobs (see printjobs.go); printWake
+	// wakes this instance's RunPrintJobs when a job is queued here.
+	Print     PrintOptions
+	printWake chan struct{}
 
 	// Limits are the template limits stored versions are loaded under:
 	// the ones uploads were checked against (zero fields: bank's defaults).
@@ -109,7 +113,8 @@ func New(store marksmith.Store, now func() time.Time, logger *slog.Logger) *Serv
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, now: now, logger: logger, parts: newPartCache(defaultPartCacheSize), exams: newExamCache()}
+	return &Service{store: store, now: now, logger: logger, parts: newPartCache(defaultPartCacheSize), exams: newExamCache(),
+		printWake: make(chan struct{}, 1)}
 }
 
 // clock returns the current time in UTC, truncated to the microsecond the

@@ -706,3 +706,16 @@ func (f *fakeExams) FindSubmissionJob(context.Context, *marksmith.User, int64, i
 func (f *fakeExams) SubmissionResults(context.Context, *marksmith.User, int64, int64, io.Writer) error {
 	return marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
 }
+
+// The web pages do not print jobs: the API does.
+func (f *fakeExams) StartPrintJob(context.Context, *marksmith.User, int64, marksmith.PrintJobInput) (*marksmith.PrintJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) FindPrintJob(context.Context, *marksmith.User, int64, int64) (*marksmith.PrintJob, error) {
+	return nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
+
+func (f *fakeExams) OpenPrintJobFile(context.Context, *marksmith.User, int64, int64) (*marksmith.PrintJob, io.ReadCloser, error) {
+	return nil, nil, marksmith.Errorf(marksmith.ENOTFOUND, "not in the fake")
+}
