@@ -87,8 +87,6 @@ type PrintJob struct {
 	QueuePosition  int        `json:"queue_position,omitempty"`
 	ElapsedSeconds float64    `json:"elapsed_seconds"`
 	ETASeconds     *float64   `json:"eta_seconds,omitempty"`
-	// File is the file's URL path, once it may be downloaded.
-	File string `json:"file,omitempty"`
 }
 
 // PaperPrinter prints an exam's papers as one PDF (format pdf) or a zip of

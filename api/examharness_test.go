@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/marksmith/marksmith/exams"
 	"github.com/marksmith/marksmith/internal/pgtest"
 )
 
@@ -14,7 +15,9 @@ import (
 // stored as serve stores it.
 func newExamHarness(t *testing.T, d string) *harness {
 	t.Helper()
-	return newHarness(t, dialect(d), withBank)
+	return newHarness(t, dialect(d), withBank, func(c *harnessConfig) {
+		c.print = func(o *exams.PrintOptions) { o.Printer = instantPrinter{} }
+	})
 }
 
 // testPostgresSchema creates a schema of the test's own, dropped when it

@@ -24,6 +24,7 @@ type examFixture struct {
 	exam, fresh, draft              int64
 	samAttempt, benAttempt          int64
 	job                             int64 // a dry-run upload to exam
+	print                           int64 // a print of exam's keys, done
 }
 
 // fixtureExam is the exam body of the fixture's exams: q7 (machine
@@ -70,6 +71,10 @@ func newExamFixture(t *testing.T) *examFixture {
 		[]map[string]any{{"student": "kim@example.edu", "answers": map[string]any{"1.a": "A"}}}, 202, &job)
 	h.exams.WaitJobs()
 	f.job = job.ID
+	var pj marksmith.PrintJob
+	h.call("POST", fmt.Sprintf("/api/v1/exams/%d/papers/jobs?key=true", f.exam), f.prof, nil, 202, &pj)
+	f.print = pj.ID
+	h.printQueued()
 	return f
 }
 
@@ -121,12 +126,15 @@ func TestExamRouteRoles(t *testing.T) {
 		{"POST", "/api/v1/exams/{exam}/submissions?dry_run=true", []map[string]any{{"student": "kim@example.edu", "answers": map[string]any{"1.a": "A"}}}, staff(202), true},
 		{"GET", "/api/v1/exams/{exam}/submissions/{job}", nil, staff(200), true},
 		{"GET", "/api/v1/exams/{exam}/submissions/{job}/results.csv", nil, staff(200), true},
+		{"POST", "/api/v1/exams/{exam}/papers/jobs?key=true&format=zip", nil, staff(202), true},
+		{"GET", "/api/v1/exams/{exam}/papers/jobs/{print}", nil, staff(200), true},
+		{"GET", "/api/v1/exams/{exam}/papers/jobs/{print}/file", nil, staff(200), true},
 	}
 	shared := newExamFixture(t)
 	fill := func(f *examFixture, s string) string {
 		return strings.NewReplacer("{exam}", fmt.Sprint(f.exam), "{fresh}", fmt.Sprint(f.fresh), "{draft}", fmt.Sprint(f.draft),
 			"{sam}", fmt.Sprint(f.samAttempt), "{ben}", fmt.Sprint(f.benAttempt), "{student}", fmt.Sprint(f.samUser.ID),
-			"{kim}", fmt.Sprint(f.kim.ID), "{job}", fmt.Sprint(f.job)).Replace(s)
+			"{kim}", fmt.Sprint(f.kim.ID), "{job}", fmt.Sprint(f.job), "{print}", fmt.Sprint(f.print)).Replace(s)
 	}
 	body := func(f *examFixture, b any) []byte {
 		if b == nil {
@@ -145,7 +153,7 @@ func TestExamRouteRoles(t *testing.T) {
 	for _, tt := range tests {
 		route, _, _ := strings.Cut(tt.path, "?")
 		seen[tt.method+" "+strings.NewReplacer("{exam}", ":id", "{fresh}", ":id", "{draft}", ":id", "{sam}", ":id", "{ben}", ":id",
-			"{kim}", ":user", "{student}", ":user", "/1/b", "/:question/:part", "{job}", ":job").Replace(route)] = true
+			"{kim}", ":user", "{student}", ":user", "/1/b", "/:question/:part", "{job}", ":job", "{print}", ":job").Replace(route)] = true
 		for _, caller := range []string{"anonymous", "student", "owner", "other instructor", "admin"} {
 			t.Run(tt.method+" "+tt.path+" as "+caller, func(t *testing.T) {
 				want := map[string]int{"anonymous": tt.want.anon, "student": tt.want.student, "owner": tt.want.owner,

@@ -83,9 +83,9 @@ func TestExamRouteAccess(t *testing.T) {
 			}
 		})
 	}
-	// 28 staff routes refused to students; 4 student routes to instructors and admins.
-	if checked != 28+2*4 {
-		t.Errorf("checked %d refusals, want %d: has the route table changed?", checked, 28+2*4)
+	// 31 staff routes refused to students; 4 student routes to instructors and admins.
+	if checked != 31+2*4 {
+		t.Errorf("checked %d refusals, want %d: has the route table changed?", checked, 31+2*4)
 	}
 }
 
@@ -128,6 +128,7 @@ func TestExamObjectAccess(t *testing.T) {
 		{"student submits another's attempt", "POST", attempt(kimAttempt, "/submit"), sam, nil, 404},
 		{"student starts an exam not on their roster", "POST", exam(otherExam, "/attempts"), sam, nil, 404},
 		{"student reads a missing attempt", "GET", attempt(kimAttempt+100, ""), sam, nil, 404},
+		{"instructor prints another's exam as a job", "POST", exam(otherExam, "/papers/jobs?key=true"), prof, nil, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,6 +140,14 @@ func TestExamObjectAccess(t *testing.T) {
 			}
 		})
 	}
+	// A print job is reached only by its exam's instructor (or an admin),
+	// and only through its own exam.
+	var pj marksmith.PrintJob
+	h.call("POST", exam(otherExam, "/papers/jobs?key=true"), other, nil, 202, &pj)
+	h.call("GET", exam(otherExam, fmt.Sprintf("/papers/jobs/%d", pj.ID)), other, nil, 200, nil)
+	h.call("GET", exam(otherExam, fmt.Sprintf("/papers/jobs/%d", pj.ID)), prof, nil, 404, nil)
+	h.call("GET", exam(examID, fmt.Sprintf("/papers/jobs/%d", pj.ID)), prof, nil, 404, nil)
+	h.call("GET", exam(examID, fmt.Sprintf("/papers/jobs/%d/file", pj.ID)), h.tokenFor(h.admin), nil, 404, nil)
 	// The student's own attempt, and their list of exams, show no key.
 	var mine myExamsResponse
 	h.call("GET", "/api/v1/me/exams", sam, nil, 200, &mine)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -140,10 +141,11 @@ type harnessConfig struct {
 	users    users.Config
 	jwtKey   ed25519.PrivateKey // nil: HS256 with testSecret
 	ready    func(context.Context) error
-	wrap     func(*Deps)         // replaces services (to break them)
-	bank     bool                // store the built-in bank
-	noSeed   bool                // no seeded users
-	dsn      func(string) string // rewrites the database URL (to go through a proxy)
+	wrap     func(*Deps)               // replaces services (to break them)
+	bank     bool                      // store the built-in bank
+	noSeed   bool                      // no seeded users
+	dsn      func(string) string       // rewrites the database URL (to go through a proxy)
+	print    func(*exams.PrintOptions) // sets the print jobs' options (a printer)
 	logLevel slog.Level
 }
 
@@ -241,6 +243,9 @@ func (h *harness) build() {
 	h.users = users.New(h.store, ucfg, h.clock.Now, logger)
 	h.tmpl = templates.New(h.store, h.clock.Now, logger)
 	h.exams = exams.New(h.store, h.clock.Now, logger)
+	if cfg.print != nil {
+		cfg.print(&h.exams.Print)
+	}
 	h.t.Cleanup(h.exams.WaitJobs) // before the database closes
 	ready := cfg.ready
 	if ready == nil {
@@ -268,6 +273,66 @@ func (h *harness) twin() *harness {
 		router: h.router, admin: h.admin, instructor: h.instructor, student: h.student}
 	tw.build()
 	return tw
+}
+
+// runPrintJobs runs this instance's print jobs until the test ends, as
+// the server does (app.Run).
+func (h *harness) runPrintJobs() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.exams.RunPrintJobs(ctx)
+	}()
+	h.t.Cleanup(func() { // before the database closes
+		cancel()
+		<-done
+	})
+}
+
+// printQueued prints the jobs queued now, on this instance, and returns
+// once none is queued or running.
+func (h *harness) printQueued() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.exams.RunPrintJobs(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int64
+		if err := h.db.SQLDB().QueryRowContext(h.t.Context(),
+			"SELECT COUNT(*) FROM print_jobs WHERE status IN ('queued', 'running')").Scan(&n); err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d print jobs still queued or running", n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// instantPrinter prints a stand-in for a PDF at once: a line per
+// student, a page each.
+type instantPrinter struct{}
+
+func (instantPrinter) PrintPapers(ctx context.Context, w io.Writer, ep *marksmith.ExamPapers, format string, progress func(done, total, pages int)) (int, error) {
+	fmt.Fprintf(w, "%%PDF-stand-in %s exam %d key %v\n", format, ep.Exam.ID, ep.Key)
+	for i, sp := range ep.Students {
+		fmt.Fprintf(w, "%s\n", sp.Number)
+		progress(i+1, len(ep.Students), i+1)
+	}
+	return len(ep.Students), nil
 }
 
 // openAPIRouter loads and validates the embedded document.

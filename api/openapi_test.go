@@ -46,7 +46,7 @@ func TestSchemasMatchTypes(t *testing.T) {
 		"ScoreChange": marksmith.ScoreChange{}, "ReviewResult": marksmith.ReviewResult{},
 		"RegradeReport": marksmith.RegradeReport{}, "Gradebook": marksmith.Gradebook{}, "Stats": marksmith.Stats{},
 		"AuditEntry": marksmith.AuditEntry{}, "AuditList": auditResponse{},
-		"SubmissionJob": marksmith.SubmissionJob{}, "RowError": marksmith.RowError{},
+		"SubmissionJob": marksmith.SubmissionJob{}, "RowError": marksmith.RowError{}, "PrintJob": marksmith.PrintJob{},
 	}
 	inputs := map[string]any{
 		"NewUser": marksmith.NewUser{}, "LoginInput": marksmith.LoginInput{}, "RefreshInput": refreshRequest{},
@@ -54,7 +54,7 @@ func TestSchemasMatchTypes(t *testing.T) {
 		"QuestionInput": marksmith.QuestionInput{}, "ExamInput": marksmith.ExamInput{}, "StudentsInput": rosterRequest{},
 		"Accommodation": marksmith.Accommodation{}, "CloseInput": marksmith.CloseInput{}, "ReopenInput": marksmith.ReopenInput{},
 		"ReleaseInput": marksmith.ReleaseInput{}, "SaveInput": saveRequest{}, "ReviewDecision": marksmith.ReviewDecision{},
-		"AcceptInput": marksmith.AcceptInput{}, "RegradeInput": marksmith.RegradeInput{},
+		"AcceptInput": marksmith.AcceptInput{}, "RegradeInput": marksmith.RegradeInput{}, "PrintJobInput": marksmith.PrintJobInput{},
 	}
 	// Schemas with no Go type of their own: the error details of a
 	// template, the template source (validated by the bank), the seed.

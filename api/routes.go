@@ -127,6 +127,10 @@ func (s *server) routes() []route {
 
 		// Printed papers and keys: the exam's instructor, or an admin.
 		{fiber.MethodGet, "/api/v1/exams/:id/papers", staff, s.handlePapers()},
+		// A class too large for one request, printed as a job.
+		{fiber.MethodPost, "/api/v1/exams/:id/papers/jobs", staff, s.handleStartPrintJob()},
+		{fiber.MethodGet, "/api/v1/exams/:id/papers/jobs/:job", staff, s.handleGetPrintJob()},
+		{fiber.MethodGet, "/api/v1/exams/:id/papers/jobs/:job/file", staff, s.handlePrintJobFile()},
 		// Bulk grading: a cohort's answers uploaded at once, graded as a job.
 		{fiber.MethodPost, "/api/v1/exams/:id/submissions", staff, s.handleUploadSubmissions()},
 		{fiber.MethodGet, "/api/v1/exams/:id/submissions/:job", staff, s.handleGetSubmissionJob()},
