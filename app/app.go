@@ -71,6 +71,11 @@ type Config struct {
 	// defaults); stored versions load under the same limits.
 	TemplateLimits bank.Limits
 
+	// PrintJobs configures the print jobs; a nil Printer is the server's
+	// own (Printer), which starts Chromium when first needed, when there
+	// is a Chromium to start (otherwise the instance prints no jobs).
+	PrintJobs exams.PrintOptions
+
 	ShutdownTimeout    time.Duration
 	OverdueInterval    time.Duration
 	TokenSweepInterval time.Duration
@@ -205,6 +210,16 @@ func New(cfg Config, deps Deps) (*App, error) {
 		return nil, err
 	}
 	a.Printer = paper.NewOnDemand(paper.PrinterOptions{KaTeX: web.KaTeX()})
+	a.Exams.Print = cfg.PrintJobs
+	if a.Exams.Print.Printer == nil {
+		// An instance without Chromium takes no print job from the shared
+		// queue (it would only fail it) and refuses to queue one.
+		if err := a.Printer.Available(); err == nil {
+			a.Exams.Print.Printer = a.Printer
+		} else {
+			deps.Logger.Warn("print jobs are off: no Chromium to print with", "error", err.Error())
+		}
+	}
 	a.HTTP = api.New(cfg.HTTP, api.Deps{
 		Auth: a.Auth, Users: a.Users, Templates: a.Templates, Exams: a.Exams, Pages: pages, Printer: a.Printer,
 		Logger: deps.Logger, Metrics: deps.Metrics,
@@ -243,8 +258,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go every(sweeps, a.cfg.OverdueInterval, a.closeOverdue)
 	go every(sweeps, a.cfg.TokenSweepInterval, a.sweepTokens)
-	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.db.Dialect())
 	defer a.Printer.Close()
+	// Print jobs, one at a time; when the server stops, a job being
+	// printed is queued again before the browser and the database close.
+	printing := make(chan struct{})
+	go func() {
+		defer close(printing)
+		a.Exams.RunPrintJobs(sweeps)
+	}()
+	defer func() {
+		stop()
+		<-printing
+	}()
+	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.db.Dialect())
 	return api.Serve(ctx, a.HTTP, ln, a.cfg.ShutdownTimeout)
 }
 

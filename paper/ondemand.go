@@ -19,6 +19,13 @@ type OnDemand struct {
 // NewOnDemand returns a printer with opt that starts on its first print.
 func NewOnDemand(opt PrinterOptions) *OnDemand { return &OnDemand{opt: opt} }
 
+// Available reports whether the printer has a browser to start: nil, or
+// an error wrapping ErrNoChromium. It starts nothing.
+func (o *OnDemand) Available() error {
+	_, err := findChromium(o.opt.Chromium)
+	return err
+}
+
 func (o *OnDemand) printer(ctx context.Context) (*Printer, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

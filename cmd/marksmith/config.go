@@ -19,6 +19,7 @@ import (
 	"github.com/marksmith/marksmith/app"
 	"github.com/marksmith/marksmith/auth"
 	"github.com/marksmith/marksmith/bank"
+	"github.com/marksmith/marksmith/exams"
 	"github.com/marksmith/marksmith/sessions"
 	"github.com/marksmith/marksmith/storage"
 	"github.com/marksmith/marksmith/users"
@@ -55,6 +56,8 @@ type config struct {
 	SecureCookies    bool
 	ImportMaxRows    int
 	TemplateMaxBytes int
+	PrintQueue       int
+	PrintKeep        time.Duration
 }
 
 // setting is one configuration setting.
@@ -151,6 +154,17 @@ func settings() []setting {
 				c.TemplateMaxBytes = n
 				return err
 			}},
+		{"print-queue", "MARKSMITH_PRINT_QUEUE", strconv.Itoa(exams.DefaultPrintQueue), "most print jobs waiting, over every instance; one more is refused with 503", false, true,
+			func(c *config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n <= 0 || n > 10000 {
+					return errors.New("want a whole number from 1 to 10000")
+				}
+				c.PrintQueue = n
+				return nil
+			}},
+		{"print-keep", "MARKSMITH_PRINT_KEEP", durationText(exams.DefaultPrintKeep), "how long a finished print job and its file are kept", false, true,
+			durationSetter(func(c *config) *time.Duration { return &c.PrintKeep })},
 	}
 }
 
@@ -309,6 +323,7 @@ func (c *config) appConfig(dialect string, logger *slog.Logger) (app.Config, err
 		ImportMaxRows:   c.ImportMaxRows,
 		ShutdownTimeout: c.ShutdownTimeout,
 		TemplateLimits:  bank.Limits{MaxBytes: c.TemplateMaxBytes},
+		PrintJobs:       exams.PrintOptions{MaxQueued: c.PrintQueue, Keep: c.PrintKeep},
 	}
 	switch {
 	case c.JWTKeyFile != "":

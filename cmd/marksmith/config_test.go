@@ -11,6 +11,7 @@ import (
 
 	"github.com/marksmith/marksmith/api"
 	"github.com/marksmith/marksmith/app"
+	"github.com/marksmith/marksmith/exams"
 	"github.com/marksmith/marksmith/sessions"
 	"github.com/marksmith/marksmith/storage"
 )
@@ -27,16 +28,18 @@ func TestLoadConfig(t *testing.T) {
 			return c.DatabaseURL == "" && c.Addr == ":8080" && c.AutoMigrate == "auto" && c.SeedBank &&
 				c.AdminEmail == "admin@localhost" && c.AccessTTL == app.DefaultAccessTTL && c.RefreshTTL == sessions.DefaultRefreshTTL &&
 				c.BodyLimit == api.DefaultBodyLimit && c.ShutdownTimeout == 15*time.Second && c.LogLevel == slog.LevelInfo &&
-				c.LogFormat == "text" && !c.TrustProxy && c.JWTIssuer == app.DefaultIssuer
+				c.LogFormat == "text" && !c.TrustProxy && c.JWTIssuer == app.DefaultIssuer &&
+				c.PrintQueue == exams.DefaultPrintQueue && c.PrintKeep == exams.DefaultPrintKeep
 		}, []string{}},
 		{"env", map[string]string{
 			"MARKSMITH_ADDR": "0.0.0.0:9000", "MARKSMITH_DATABASE_URL": "postgres://db/m", "MARKSMITH_ACCESS_TTL": "5m",
 			"MARKSMITH_BODY_LIMIT": "8M", "MARKSMITH_TRUST_PROXY": "true", "MARKSMITH_AUTO_MIGRATE": "TRUE",
 			"MARKSMITH_LOG_LEVEL": "debug", "MARKSMITH_LOG_FORMAT": "json", "MARKSMITH_SEED_BANK": "false",
+			"MARKSMITH_PRINT_QUEUE": "3", "MARKSMITH_PRINT_KEEP": "2h",
 		}, nil, func(c *config) bool {
 			return c.Addr == "0.0.0.0:9000" && c.DatabaseURL == "postgres://db/m" && c.AccessTTL == 5*time.Minute &&
 				c.BodyLimit == 8<<20 && c.TrustProxy && c.AutoMigrate == "true" && c.LogLevel == slog.LevelDebug &&
-				c.LogFormat == "json" && !c.SeedBank
+				c.LogFormat == "json" && !c.SeedBank && c.PrintQueue == 3 && c.PrintKeep == 2*time.Hour
 		}, []string{}},
 		{"flags beat env", map[string]string{"MARKSMITH_ADDR": ":9000", "MARKSMITH_TRUST_PROXY": "true", "MARKSMITH_REFRESH_TTL": "1h"},
 			[]string{"--addr", ":7000", "--trust-proxy=false", "--migrate", "--body-limit=512K", "extra"}, func(c *config) bool {
@@ -64,6 +67,8 @@ func TestLoadConfig(t *testing.T) {
 		{map[string]string{"MARKSMITH_LOG_FORMAT": "xml"}, nil, "want text or json"},
 		{map[string]string{"MARKSMITH_SHUTDOWN_TIMEOUT": "-1s"}, nil, "positive duration"},
 		{map[string]string{"MARKSMITH_IMPORT_MAX_ROWS": "0"}, nil, "positive whole number"},
+		{map[string]string{"MARKSMITH_PRINT_QUEUE": "0"}, nil, "from 1 to 10000"},
+		{nil, []string{"--print-keep=forever"}, "print-keep"},
 		{nil, []string{"--seed-bank=maybe"}, "seed-bank"},
 		{nil, []string{"--no-such-flag"}, "no-such-flag"},
 	} {
