@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,10 @@ const paperUsage = `usage: marksmith paper --exam ID [--student KEY] [--key] --o
 
 With --exam, prints a published exam's stored papers (or, with --key, the markers'
 keys) from a running server: every student's, or one student's (student number or
-email). The server is --server or MARKSMITH_SERVER (default http://localhost:8080); the
-access token of its instructor or an admin is MARKSMITH_TOKEN.
+email). The whole class's PDF or zip is printed as a print job on the server, which
+the command waits for (the progress bar counts the students printed) and then
+downloads. The server is --server or MARKSMITH_SERVER (default http://localhost:8080);
+the access token of its instructor or an admin is MARKSMITH_TOKEN.
 
 With --template, prints N papers of templates of the built-in bank (or template
 files, or templates in the folder given with --bank DIR) without a server: paper i is
@@ -101,7 +104,7 @@ func runPaper(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if base == "" {
 				base = "http://localhost:8080"
 			}
-			return fetchPapers(ctx, w, base, getenv("MARKSMITH_TOKEN"), *exam, *student, *key, format, bar)
+			return fetchPapers(ctx, w, base, getenv("MARKSMITH_TOKEN"), *exam, *student, *key, format, bar, stderr)
 		}
 		doc, err := bankDocument(*tmpl, *extra, *seed, *count, *key)
 		if err != nil {
@@ -226,10 +229,13 @@ func printDocument(ctx context.Context, w io.Writer, doc paper.Document, format,
 		rep.Load.Round(time.Millisecond), rep.Print.Round(time.Millisecond)), nil
 }
 
-// fetchPapers downloads an exam's papers from a server's
-// GET /api/v1/exams/{id}/papers, with a progress bar of bytes received.
+// fetchPapers downloads an exam's papers from a server: the whole class
+// as PDF or zip through a print job (POST /api/v1/exams/{id}/papers/jobs,
+// polled until done), which no request limit stops; one student, or
+// HTML, from GET /api/v1/exams/{id}/papers at once. A progress bar shows
+// the students printed, then the bytes received.
 func fetchPapers(ctx context.Context, w io.Writer, base, token string, exam int64, student string, key bool, format string,
-	bar func(int64, string) *progressbar.ProgressBar) (string, error) {
+	bar func(int64, string) *progressbar.ProgressBar, stderr io.Writer) (string, error) {
 	if token == "" {
 		return "", &exitError{code: 2, err: errors.New("paper: MARKSMITH_TOKEN is empty: set it to an access token of the exam's instructor or an admin")}
 	}
@@ -237,28 +243,119 @@ func fetchPapers(ctx context.Context, w io.Writer, base, token string, exam int6
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", &exitError{code: 2, err: fmt.Errorf("paper: --server %q is not an http(s) URL", base)}
 	}
-	u = u.JoinPath("api", "v1", "exams", strconv.FormatInt(exam, 10), "papers")
+	srv := &paperServer{base: u, token: token}
+	papers := []string{"api", "v1", "exams", strconv.FormatInt(exam, 10), "papers"}
 	q := url.Values{"format": {format}}
-	if student != "" {
-		q.Set("student", student)
-	}
 	if key {
 		q.Set("key", "true")
 	}
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if student == "" && format != "html" {
+		return srv.printJob(ctx, w, exam, append(papers, "jobs"), q, bar, stderr)
+	}
+	if student != "" {
+		q.Set("student", student)
+	}
+	resp, err := srv.send(ctx, http.MethodGet, papers, q)
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	defer resp.Body.Close()
+	n, err := receive(w, resp, bar)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("exam %d, %d bytes", exam, n), nil
+}
+
+// paperServer is a Marksmith server the paper command prints from.
+type paperServer struct {
+	base  *url.URL
+	token string
+}
+
+// send sends a request with the token and returns the response of a 2xx;
+// any other status is an error with the API's message.
+func (s *paperServer) send(ctx context.Context, method string, path []string, q url.Values) (*http.Response, error) {
+	u := s.base.JoinPath(path...)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("paper: %w", err)
+		return nil, fmt.Errorf("paper: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		return nil, fmt.Errorf("paper: %s: %s", resp.Status, serverMessage(resp.Body))
+	}
+	return resp, nil
+}
+
+// job sends a request whose answer is a print job.
+func (s *paperServer) job(ctx context.Context, method string, path []string, q url.Values) (*marksmith.PrintJob, error) {
+	resp, err := s.send(ctx, method, path, q)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("paper: %s: %s", resp.Status, serverMessage(resp.Body))
+	var j marksmith.PrintJob
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&j); err != nil || j.ID < 1 {
+		return nil, fmt.Errorf("paper: %s %s: not a print job: %v", method, resp.Request.URL.Path, err)
 	}
+	return &j, nil
+}
+
+// printJob queues a print job, waits for it with a progress bar of the
+// students printed, and downloads its file.
+func (s *paperServer) printJob(ctx context.Context, w io.Writer, exam int64, jobs []string, q url.Values,
+	bar func(int64, string) *progressbar.ProgressBar, stderr io.Writer) (string, error) {
+	job, err := s.job(ctx, http.MethodPost, jobs, q)
+	if err != nil {
+		return "", err
+	}
+	path := slices.Concat(jobs, []string{strconv.FormatInt(job.ID, 10)})
+	where := "/" + strings.Join(path, "/")
+	fmt.Fprintf(stderr, "print job %d of exam %d: %d students, %s\n", job.ID, exam, job.Total, job.Status)
+	b := bar(int64(job.Total), "printing")
+	for job.Status == marksmith.JobQueued || job.Status == marksmith.JobRunning {
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("paper: stopped waiting; the job goes on: GET %s", where)
+		case <-time.After(pollInterval):
+		}
+		if job, err = s.job(ctx, http.MethodGet, path, nil); err != nil {
+			return "", err
+		}
+		if b != nil {
+			_ = b.Set(job.Done)
+		}
+	}
+	if b != nil {
+		_ = b.Finish()
+	}
+	if job.Status != marksmith.JobDone {
+		return "", fmt.Errorf("paper: print job %d %s: %s", job.ID, job.Status, job.Error)
+	}
+	resp, err := s.send(ctx, http.MethodGet, slices.Concat(path, []string{"file"}), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	n, err := receive(w, resp, bar)
+	if err != nil {
+		return "", err
+	}
+	if n != job.Bytes {
+		return "", fmt.Errorf("paper: received %d bytes of print job %d's %d", n, job.ID, job.Bytes)
+	}
+	return fmt.Sprintf("exam %d, print job %d: %d students, %d pages, %d bytes", exam, job.ID, job.Done, job.Pages, n), nil
+}
+
+// receive copies a response's body to w, with a progress bar of bytes.
+func receive(w io.Writer, resp *http.Response, bar func(int64, string) *progressbar.ProgressBar) (int64, error) {
 	var body io.Reader = resp.Body
 	if b := bar(resp.ContentLength, "receiving"); b != nil {
 		defer b.Finish()
@@ -267,9 +364,9 @@ func fetchPapers(ctx context.Context, w io.Writer, base, token string, exam int6
 	}
 	n, err := io.Copy(w, body)
 	if err != nil {
-		return "", fmt.Errorf("paper: receiving: %w", err)
+		return n, fmt.Errorf("paper: receiving: %w", err)
 	}
-	return fmt.Sprintf("exam %d, %d bytes", exam, n), nil
+	return n, nil
 }
 
 // serverMessage is the message of an error response of the API, or its

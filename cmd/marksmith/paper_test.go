@@ -2,14 +2,19 @@ package main
 
 import (
 	"archive/zip"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/marksmith/marksmith"
 	"github.com/marksmith/marksmith/internal/testenv"
 	"github.com/marksmith/marksmith/paper"
 )
@@ -138,5 +143,73 @@ func TestPaperFromServer(t *testing.T) {
 	}
 	if _, err := os.Stat(pf); !os.IsNotExist(err) {
 		t.Error("a refused print left a file")
+	}
+}
+
+// TestPaperJobFromServer prints a whole class through a print job: the
+// job is queued with the format and key, polled until done, and its file
+// written; a failed job is an error that names its reason and leaves no
+// file.
+func TestPaperJobFromServer(t *testing.T) {
+	pollInterval = time.Millisecond
+	var mu sync.Mutex
+	polls := 0
+	var queued string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(401)
+			return
+		}
+		job := marksmith.PrintJob{ID: 4, ExamID: 7, Format: "zip", Key: true, Status: marksmith.JobQueued, Total: 3}
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/api/v1/exams/7/papers/jobs":
+			queued = r.URL.RawQuery
+			w.Header().Set("Location", "/api/v1/exams/7/papers/jobs/4")
+			w.WriteHeader(http.StatusAccepted)
+		case r.Method == "POST" && r.URL.Path == "/api/v1/exams/9/papers/jobs":
+			job.ID, job.ExamID = 5, 9
+			w.WriteHeader(http.StatusAccepted)
+		case r.Method == "GET" && r.URL.Path == "/api/v1/exams/7/papers/jobs/4":
+			polls++
+			job.Status, job.Done, job.Pages = marksmith.JobRunning, min(polls, 3), 15*min(polls, 3)
+			if polls > 3 {
+				job.Status, job.Bytes, job.FileName = marksmith.JobDone, 9, "exam-7-keys.zip"
+			}
+		case r.Method == "GET" && r.URL.Path == "/api/v1/exams/7/papers/jobs/4/file":
+			w.Header().Set("Content-Type", "application/zip")
+			io.WriteString(w, "PK keys!\n")
+			return
+		case r.Method == "GET" && r.URL.Path == "/api/v1/exams/9/papers/jobs/5":
+			job.ID, job.ExamID, job.Status, job.Error = 5, 9, marksmith.JobFailed, "The print made no progress for 10m0s: start the job again."
+		default:
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"code":"not_found","message":"No such route."}}`)
+			return
+		}
+		json.NewEncoder(w).Encode(job)
+	}))
+	defer srv.Close()
+	env := map[string]string{"MARKSMITH_TOKEN": "tok", "MARKSMITH_SERVER": srv.URL}
+	zf := filepath.Join(t.TempDir(), "keys.zip")
+	out, err := runWithEnv(t, env, "paper", "--exam", "7", "--key", "--out", zf)
+	if err != nil {
+		t.Fatalf("paper --exam: %v", err)
+	}
+	if b, _ := os.ReadFile(zf); string(b) != "PK keys!\n" || !strings.Contains(out, "exam 7, print job 4: 3 students, 45 pages, 9 bytes") {
+		t.Errorf("wrote %q, said %q", b, out)
+	}
+	if queued != "format=zip&key=true" || polls != 4 {
+		t.Errorf("queued with %q, polled %d times", queued, polls)
+	}
+
+	pf := filepath.Join(t.TempDir(), "p.pdf")
+	_, err = runWithEnv(t, env, "paper", "--exam", "9", "--out", pf)
+	if err == nil || !strings.Contains(err.Error(), "print job 5 failed: The print made no progress for 10m0s") {
+		t.Errorf("a failed job: %v", err)
+	}
+	if _, err := os.Stat(pf); !os.IsNotExist(err) {
+		t.Error("a failed job left a file")
 	}
 }
