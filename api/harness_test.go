@@ -275,36 +275,31 @@ func (h *harness) twin() *harness {
 	return tw
 }
 
-// runPrintJobs runs this instance's print jobs until the test ends, as
-// the server does (app.Run).
-func (h *harness) runPrintJobs() {
-	h.t.Helper()
+// startPrintJobs runs this instance's print jobs, as the server does
+// (app.Run), until the function it returns is called.
+func (h *harness) startPrintJobs() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		h.exams.RunPrintJobs(ctx)
 	}()
-	h.t.Cleanup(func() { // before the database closes
+	return func() {
 		cancel()
 		<-done
-	})
+	}
+}
+
+// runPrintJobs runs this instance's print jobs until the test ends.
+func (h *harness) runPrintJobs() {
+	h.t.Cleanup(h.startPrintJobs()) // before the database closes
 }
 
 // printQueued prints the jobs queued now, on this instance, and returns
 // once none is queued or running.
 func (h *harness) printQueued() {
 	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.exams.RunPrintJobs(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	defer h.startPrintJobs()()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int64

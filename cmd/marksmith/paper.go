@@ -255,12 +255,7 @@ func fetchPapers(ctx context.Context, w io.Writer, base, token string, exam int6
 	if student != "" {
 		q.Set("student", student)
 	}
-	resp, err := srv.send(ctx, http.MethodGet, papers, q)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	n, err := receive(w, resp, bar)
+	n, err := srv.download(ctx, w, papers, q, bar)
 	if err != nil {
 		return "", err
 	}
@@ -339,12 +334,7 @@ func (s *paperServer) printJob(ctx context.Context, w io.Writer, exam int64, job
 	if job.Status != marksmith.JobDone {
 		return "", fmt.Errorf("paper: print job %d %s: %s", job.ID, job.Status, job.Error)
 	}
-	resp, err := s.send(ctx, http.MethodGet, slices.Concat(path, []string{"file"}), nil)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	n, err := receive(w, resp, bar)
+	n, err := s.download(ctx, w, slices.Concat(path, []string{"file"}), nil, bar)
 	if err != nil {
 		return "", err
 	}
@@ -354,8 +344,13 @@ func (s *paperServer) printJob(ctx context.Context, w io.Writer, exam int64, job
 	return fmt.Sprintf("exam %d, print job %d: %d students, %d pages, %d bytes", exam, job.ID, job.Done, job.Pages, n), nil
 }
 
-// receive copies a response's body to w, with a progress bar of bytes.
-func receive(w io.Writer, resp *http.Response, bar func(int64, string) *progressbar.ProgressBar) (int64, error) {
+// download writes what a GET answers to w, with a progress bar of bytes.
+func (s *paperServer) download(ctx context.Context, w io.Writer, path []string, q url.Values, bar func(int64, string) *progressbar.ProgressBar) (int64, error) {
+	resp, err := s.send(ctx, http.MethodGet, path, q)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
 	var body io.Reader = resp.Body
 	if b := bar(resp.ContentLength, "receiving"); b != nil {
 		defer b.Finish()
