@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,7 @@ func (s *Service) StartPrintJob(ctx context.Context, actor *marksmith.User, exam
 	if err != nil {
 		return nil, err
 	}
+	in.Student = strings.TrimSpace(in.Student)
 	if err := in.Problems().Err("print job"); err != nil {
 		return nil, err
 	}

@@ -122,12 +122,12 @@ func TestPrintJob(t *testing.T) {
 		t.Fatalf("queued %+v", job)
 	}
 	// The same print asked again is the same job; another is another.
-	again, err := h.svc.StartPrintJob(ctx, h.admin, e.ID, marksmith.PrintJobInput{Format: "pdf"})
+	again, err := h.svc.StartPrintJob(ctx, h.admin, e.ID, marksmith.PrintJobInput{Format: "pdf", Student: "  "})
 	if err != nil || again.ID != job.ID {
 		t.Fatalf("the same print again: %+v %v, want job %d", again, err, job.ID)
 	}
-	keys, err := h.svc.StartPrintJob(ctx, h.instructor, e.ID, marksmith.PrintJobInput{Format: "zip", Key: true, Student: h.students[1].StudentKey})
-	if err != nil || keys.ID == job.ID || keys.Total != 1 || keys.QueuePosition != 2 {
+	keys, err := h.svc.StartPrintJob(ctx, h.instructor, e.ID, marksmith.PrintJobInput{Format: "zip", Key: true, Student: " " + h.students[1].StudentKey + " "})
+	if err != nil || keys.ID == job.ID || keys.Total != 1 || keys.QueuePosition != 2 || keys.Student != h.students[1].StudentKey {
 		t.Fatalf("keys of one student: %+v %v", keys, err)
 	}
 	_, _, err = h.svc.OpenPrintJobFile(ctx, h.instructor, e.ID, job.ID)
