@@ -208,6 +208,7 @@ type jobRun struct {
 	actor     *marksmith.User
 	job       marksmith.SubmissionJob
 	g         *grading
+	dec       *bank.GradingDecoder // the job's papers, decoded for grading
 	byKey     map[string]*marksmith.User
 	byID      map[int64]*marksmith.User
 	seen      map[int64]int // student → the line that named them
@@ -219,7 +220,7 @@ type jobRun struct {
 // each batch and the receipt at the end. Nothing it meets reaches a user
 // as a panic: a failure is the job's error.
 func (s *Service) runJob(ctx context.Context, e *marksmith.Exam, actor *marksmith.User, job marksmith.SubmissionJob, rd *bulk.Reader) {
-	r := &jobRun{s: s, e: e, actor: actor, job: job, g: newGrading(s, e), seen: map[int64]int{}, now: s.clock()}
+	r := &jobRun{s: s, e: e, actor: actor, job: job, g: newGrading(s, e), dec: bank.NewGradingDecoder(), seen: map[int64]int{}, now: s.clock()}
 	defer func() {
 		if p := recover(); p != nil {
 			s.logger.Error("upload job panicked", "job", job.ID, "exam", e.ID, "panic", p)
@@ -641,33 +642,34 @@ func (r *jobRun) resolve(o *rowOutcome) {
 
 // grade grades a row against the student's papers and returns the
 // answers to store (blank cells are not stored: a blank scores 0). Each
-// paper's variant is decoded once: its parts' specs read the answers, and
-// it (or its rebuild with a corrected template version) grades them.
+// paper's variant is decoded once, for grading (the job's decoder shares
+// what papers have in common): its parts read the answers, and it (or
+// its rebuild with a corrected template version) grades them.
 func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.Paper) ([]*marksmith.Answer, error) {
-	stored := make(map[int]*bank.Variant, len(papers))
+	stored := make(map[int]*bank.GradingVariant, len(papers))
 	for _, p := range papers {
-		v, err := decodeVariant(p)
+		gv, err := r.dec.Decode(p.Variant)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("exam %d student %d question %d: %w", p.ExamID, p.UserID, p.Position, err)
 		}
-		stored[p.Position] = v
+		stored[p.Position] = gv
 	}
 	var answers []*marksmith.Answer
 	byQuestion := map[int]map[string]string{}
 	for _, a := range o.sub.Answers {
-		v := stored[a.Column.Question]
-		if v == nil {
+		gv := stored[a.Column.Question]
+		if gv == nil {
 			o.reject(a.Column.String(), "The exam has no question %d.", a.Column.Question)
 			continue
 		}
-		var spec *grader.Spec
-		for i := range v.Parts {
-			if v.Parts[i].ID == a.Column.Part {
-				spec = &v.Parts[i].Answer
+		part := -1
+		for i := range gv.Parts {
+			if gv.Parts[i].ID == a.Column.Part {
+				part = i
 				break
 			}
 		}
-		if spec == nil {
+		if part < 0 {
 			o.reject(a.Column.String(), "Question %d has no part %q.", a.Column.Question, a.Column.Part)
 			continue
 		}
@@ -675,7 +677,7 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 			continue
 		}
 		ans := &marksmith.Answer{Position: a.Column.Question, Part: a.Column.Part, Raw: a.Raw, Seq: 1, SavedAt: r.now}
-		pr, err := grader.NewParser(spec)
+		pr, err := gv.Part(part)
 		if err != nil {
 			return nil, fmt.Errorf("exam %d question %d part %s: %w", r.e.ID, a.Column.Question, a.Column.Part, err)
 		}
@@ -700,14 +702,11 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 	}
 	perQuestion := map[int]float64{}
 	for _, p := range papers {
-		v, err := r.g.corrected(ctx, p, stored[p.Position])
+		v, q, err := r.g.question(ctx, p, stored[p.Position])
 		if err != nil {
 			return nil, err
 		}
-		gs, err := gradeVariant(r.e, 0, p.Position, v, byQuestion[p.Position], r.now)
-		if err != nil {
-			return nil, err
-		}
+		gs := gradeQuestion(r.e, 0, p.Position, v, q, byQuestion[p.Position], r.now)
 		for _, g := range gs {
 			perQuestion[g.Position] += g.Score
 			if g.NeedsReview {
