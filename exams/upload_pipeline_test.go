@@ -114,12 +114,13 @@ func TestUploadStopsAtAnUnreadablePaper(t *testing.T) {
 	}
 }
 
-// failingWrites fails the nth write of paper attempts.
+// failingWrites fails the nth write of paper attempts, or panics in it.
 type failingWrites struct {
 	marksmith.Store
-	mu    sync.Mutex
-	n     int
-	calls int
+	mu     sync.Mutex
+	n      int
+	calls  int
+	panics bool
 }
 
 func (s *failingWrites) SavePaperAttempts(ctx context.Context, attempts []*marksmith.PaperAttempt, audit []*marksmith.AuditEntry) error {
@@ -127,6 +128,9 @@ func (s *failingWrites) SavePaperAttempts(ctx context.Context, attempts []*marks
 	s.calls++
 	fail := s.calls == s.n
 	s.mu.Unlock()
+	if fail && s.panics {
+		panic("disk on fire")
+	}
 	if fail {
 		return errors.New("disk full")
 	}
@@ -156,4 +160,17 @@ func TestUploadStopsAtAFailedWrite(t *testing.T) {
 	if j.Status != marksmith.JobDone || j.RowsRead != 6 || j.Unchanged != 2 || j.Graded != 4 {
 		t.Fatalf("again: job %+v", j)
 	}
+}
+
+// A panic while a batch is written fails the job like any error there.
+func TestUploadPanicInAWrite(t *testing.T) {
+	h := newHarness(t, 6)
+	e := h.published(t, h.input(6))
+	h.svc.store = &failingWrites{Store: h.store, n: 2, panics: true}
+	h.svc.UploadBatch = 2
+	j := runUpload(t, h, e.ID, everyone(h))
+	if j.Status != marksmith.JobFailed || j.RowsRead != 2 || !strings.Contains(j.Error, "internal error") {
+		t.Fatalf("job %+v", j)
+	}
+	stoodAfter(t, h, e, j, 2)
 }
