@@ -1,7 +1,6 @@
 package bank
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -18,18 +17,9 @@ func (v *Variant) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = Variant(aux.plain)
-	v.Params = nil
-	if len(aux.Params) == 0 || string(aux.Params) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(aux.Params))
-	dec.UseNumber()
-	var params map[string]any
-	if err := dec.Decode(&params); err != nil {
-		return err
-	}
-	v.Params = numbers(params).(map[string]any)
-	return nil
+	var err error
+	v.Params, err = decodeParams(aux.Params)
+	return err
 }
 
 // numbers turns json.Numbers into int (written without a fraction or

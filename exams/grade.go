@@ -67,10 +67,10 @@ func (g *grading) variant(ctx context.Context, p *marksmith.Paper) (*bank.Varian
 // corrected returns a paper's decoded variant v, or its rebuild with the
 // question's corrected template version.
 func (g *grading) corrected(ctx context.Context, p *marksmith.Paper, v *bank.Variant) (*bank.Variant, error) {
-	q := questionAt(g.e, p.Position)
-	if q == nil || q.GradeVersion == 0 || q.GradeVersion == v.Version {
+	if !g.rebuilds(p, v) {
 		return v, nil
 	}
+	q := questionAt(g.e, p.Position)
 	t, err := g.template(ctx, q.TemplateID, q.GradeVersion)
 	if err != nil {
 		return nil, err
@@ -81,6 +81,38 @@ func (g *grading) corrected(ctx context.Context, p *marksmith.Paper, v *bank.Var
 	}
 	nv.Version = t.Version
 	return nv, nil
+}
+
+// rebuilds reports whether a paper's variant v is graded as rebuilt with
+// the question's corrected template version.
+func (g *grading) rebuilds(p *marksmith.Paper, v *bank.Variant) bool {
+	q := questionAt(g.e, p.Position)
+	return q != nil && q.GradeVersion != 0 && q.GradeVersion != v.Version
+}
+
+// question returns the variant a paper decoded for grading is graded
+// against — the stored one, or its rebuild with the question's corrected
+// template version — and its compiled question.
+func (g *grading) question(ctx context.Context, p *marksmith.Paper, gv *bank.GradingVariant) (*bank.Variant, *grader.Question, error) {
+	if !g.rebuilds(p, gv.Variant) {
+		q, err := gv.Grader()
+		if err != nil {
+			return nil, nil, fmt.Errorf("question %d: compile grader: %w", p.Position, err)
+		}
+		return gv.Variant, q, nil
+	}
+	if _, err := gv.DecodeParams(); err != nil { // a rebuild keeps the drawn values
+		return nil, nil, fmt.Errorf("question %d: %w", p.Position, err)
+	}
+	v, err := g.corrected(ctx, p, gv.Variant)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := v.Grader()
+	if err != nil {
+		return nil, nil, fmt.Errorf("question %d: compile grader: %w", p.Position, err)
+	}
+	return v, q, nil
 }
 
 // gradeAttempt grades every paper of an attempt with its saved answers.
@@ -116,6 +148,11 @@ func gradeVariant(e *marksmith.Exam, attemptID int64, position int, v *bank.Vari
 	if err != nil {
 		return nil, fmt.Errorf("question %d: compile grader: %w", position, err)
 	}
+	return gradeQuestion(e, attemptID, position, v, q, answers, now), nil
+}
+
+// gradeQuestion is gradeVariant with v's question compiled: q.
+func gradeQuestion(e *marksmith.Exam, attemptID int64, position int, v *bank.Variant, q *grader.Question, answers map[string]string, now time.Time) []*marksmith.Grade {
 	if answers == nil {
 		answers = map[string]string{}
 	}
@@ -130,7 +167,7 @@ func gradeVariant(e *marksmith.Exam, attemptID int64, position int, v *bank.Vari
 			TemplateVersion: v.Version, GradedAt: now,
 		}
 	}
-	return out, nil
+	return out
 }
 
 // scale is the factor from a variant's marks to the exam's marks for the

@@ -24,7 +24,10 @@ import (
 // students, papers, attempts and answers are read in a few statements, its
 // rows graded against each student's stored paper with the online grader,
 // and its attempts, answers, grades and row outcomes written in one
-// transaction each. Memory is bounded by a batch, not by the upload.
+// transaction each. A batch is graded while the one before it is being
+// written, so that the grading and the database work at once; memory is
+// bounded by two batches, not by the upload. Batches are written in order,
+// and a failure stops the job with the rows before it written.
 //
 // A row is rejected, with its line and field, when it cannot be read, names
 // no student on the roster, gives a paper code that is not the student's,
@@ -205,6 +208,7 @@ type jobRun struct {
 	actor     *marksmith.User
 	job       marksmith.SubmissionJob
 	g         *grading
+	dec       *bank.GradingDecoder // the job's papers, decoded for grading
 	byKey     map[string]*marksmith.User
 	byID      map[int64]*marksmith.User
 	seen      map[int64]int // student → the line that named them
@@ -216,7 +220,7 @@ type jobRun struct {
 // each batch and the receipt at the end. Nothing it meets reaches a user
 // as a panic: a failure is the job's error.
 func (s *Service) runJob(ctx context.Context, e *marksmith.Exam, actor *marksmith.User, job marksmith.SubmissionJob, rd *bulk.Reader) {
-	r := &jobRun{s: s, e: e, actor: actor, job: job, g: newGrading(s, e), seen: map[int64]int{}, now: s.clock()}
+	r := &jobRun{s: s, e: e, actor: actor, job: job, g: newGrading(s, e), dec: bank.NewGradingDecoder(), seen: map[int64]int{}, now: s.clock()}
 	defer func() {
 		if p := recover(); p != nil {
 			s.logger.Error("upload job panicked", "job", job.ID, "exam", e.ID, "panic", p)
@@ -226,7 +230,7 @@ func (s *Service) runJob(ctx context.Context, e *marksmith.Exam, actor *marksmit
 	r.finish(ctx, r.run(ctx, rd))
 }
 
-func (r *jobRun) run(ctx context.Context, rd *bulk.Reader) error {
+func (r *jobRun) run(ctx context.Context, rd *bulk.Reader) (err error) {
 	roster, err := r.s.store.FindRoster(ctx, r.e.ID)
 	if err != nil {
 		return fmt.Errorf("roster: %w", err)
@@ -245,6 +249,15 @@ func (r *jobRun) run(ctx context.Context, rd *bulk.Reader) error {
 		r.questions = append(r.questions, q.Position)
 	}
 	_, _, size := r.s.uploadLimits()
+	w := r.startWriter(ctx)
+	// However grading ends, even by a panic, the batches already graded
+	// are written before the job's end is: a failure to write one is the
+	// job's error, as it came first.
+	defer func() {
+		if werr := w.close(); werr != nil {
+			err = werr
+		}
+	}()
 	batch := make([]*bulk.Submission, 0, size)
 	var readErr error
 	for {
@@ -258,13 +271,16 @@ func (r *jobRun) run(ctx context.Context, rd *bulk.Reader) error {
 		}
 		batch = append(batch, sub)
 		if len(batch) == size {
-			if err := r.batch(ctx, batch); err != nil {
+			if err := r.gradeBatch(ctx, w, batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
 		}
 	}
-	if err := r.batch(ctx, batch); err != nil {
+	if err := r.gradeBatch(ctx, w, batch); err != nil {
+		return err
+	}
+	if err := w.close(); err != nil {
 		return err
 	}
 	if readErr != nil {
@@ -317,11 +333,104 @@ func (o *rowOutcome) reject(field, format string, args ...any) {
 	o.errs = append(o.errs, marksmith.RowError{Line: o.sub.Line, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// batch grades and stores one batch of rows and records the progress.
-func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
+// gradedBatch is a batch of rows graded and ready to be written.
+type gradedBatch struct {
+	save  []*marksmith.PaperAttempt
+	audit []*marksmith.AuditEntry
+	rows  []*marksmith.SubmissionRow
+}
+
+// writer writes graded batches, in order, on a goroutine of its own.
+type writer struct {
+	r      *jobRun
+	ctx    context.Context
+	in     chan *gradedBatch
+	failed chan struct{} // closed when a write fails
+	done   chan struct{} // closed when the goroutine ends
+	err    error         // the first failure; read after done
+	closed bool
+}
+
+// startWriter starts the writer of a job's batches. Its channel is
+// unbuffered: one batch is written while the next is graded, and the
+// grading waits for the writing rather than running ahead of it.
+func (r *jobRun) startWriter(ctx context.Context) *writer {
+	w := &writer{r: r, ctx: ctx, in: make(chan *gradedBatch), failed: make(chan struct{}), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	defer func() {
+		if p := recover(); p != nil {
+			w.r.s.logger.Error("upload job panicked", "job", w.r.job.ID, "exam", w.r.e.ID, "panic", p)
+			w.err = fmt.Errorf("internal error")
+			close(w.failed)
+			for range w.in { // let the grading side finish
+			}
+		}
+	}()
+	for b := range w.in {
+		if w.err != nil {
+			continue
+		}
+		if err := w.r.store(w.ctx, b); err != nil {
+			w.err = err
+			close(w.failed)
+		}
+	}
+}
+
+// send hands a graded batch to the writer; false when an earlier batch
+// could not be written (the job stops: close says why).
+func (w *writer) send(b *gradedBatch) bool {
+	select {
+	case w.in <- b:
+		return true
+	case <-w.failed:
+		return false
+	}
+}
+
+// close waits for the batches handed over to be written and returns the
+// first failure to write one. It may be called more than once.
+func (w *writer) close() error {
+	if !w.closed {
+		w.closed = true
+		close(w.in)
+	}
+	<-w.done
+	return w.err
+}
+
+// gradeBatch grades one batch of rows and hands it to the writer.
+func (r *jobRun) gradeBatch(ctx context.Context, w *writer, subs []*bulk.Submission) error {
 	if len(subs) == 0 {
 		return nil
 	}
+	select {
+	case <-w.failed:
+		return errWriteFailed
+	default:
+	}
+	b, err := r.grades(ctx, subs)
+	if err != nil {
+		return err
+	}
+	if !w.send(b) {
+		return errWriteFailed
+	}
+	return nil
+}
+
+// errWriteFailed stops the grading when a batch could not be written; the
+// writer's error is the job's.
+var errWriteFailed = errors.New("an earlier batch could not be written")
+
+// grades reads what a batch of rows needs, grades the rows and returns
+// what is to be written; it writes nothing.
+func (r *jobRun) grades(ctx context.Context, subs []*bulk.Submission) (*gradedBatch, error) {
 	rows := make([]*rowOutcome, len(subs))
 	var ids []int64
 	for i, sub := range subs {
@@ -340,7 +449,7 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 	}
 	papers, err := r.s.store.FindPapersOf(ctx, r.e.ID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	paperOf := map[int64][]*marksmith.Paper{}
 	for _, p := range papers {
@@ -348,7 +457,7 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 	}
 	attempts, err := r.s.store.FindAttemptsOf(ctx, r.e.ID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	attemptOf := map[int64]*marksmith.Attempt{}
 	var attemptIDs []int64
@@ -358,14 +467,14 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 	}
 	stored, err := r.s.store.FindAnswersOf(ctx, attemptIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	answersOf := map[int64][]*marksmith.Answer{}
 	for _, a := range stored {
 		answersOf[a.AttemptID] = append(answersOf[a.AttemptID], a)
 	}
 	if err := r.g.prepare(ctx, papers); err != nil {
-		return err
+		return nil, err
 	}
 
 	// Grading is pure work on what was read: the rows are graded on the
@@ -386,10 +495,13 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 			o.reject("student", "Student %s has no paper for this exam (added to the roster after it was published?).", who(o.user))
 			return
 		}
-		o.answers, errs[i] = r.grade(ctx, o, ps)
+		var err error
+		if o.answers, err = r.grade(ctx, o, ps); err != nil {
+			errs[i] = fmt.Errorf("line %d: %w", o.sub.Line, err)
+		}
 	})
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
 
 	var save []*marksmith.PaperAttempt
@@ -437,12 +549,6 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 		}
 		save = append(save, pa)
 	}
-	if !r.job.DryRun && len(save) > 0 {
-		if err := r.s.store.SavePaperAttempts(ctx, save, audit); err != nil {
-			return err
-		}
-	}
-
 	out := make([]*marksmith.SubmissionRow, len(rows))
 	for i, o := range rows {
 		o.res.Line, o.res.Student, o.res.PaperCode = o.sub.Line, o.sub.Student, o.sub.PaperCode
@@ -455,22 +561,39 @@ func (r *jobRun) batch(ctx context.Context, subs []*bulk.Submission) error {
 				}
 				o.res.Errors = append(o.res.Errors, msg)
 			}
-			r.job.Rejected++
-		} else if o.res.Status == bulk.StatusUnchanged {
-			r.job.Unchanged++
-		} else {
-			r.job.Graded++
 		}
 		line, err := resultLine(r.questions, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out[i] = &marksmith.SubmissionRow{JobID: r.job.ID, Line: o.sub.Line, Status: o.res.Status, Errors: o.errs, Result: line}
 	}
-	if err := r.s.store.SaveSubmissionRows(ctx, out); err != nil {
+	return &gradedBatch{save: save, audit: audit, rows: out}, nil
+}
+
+// store writes a graded batch — its attempts, answers, grades and audit
+// entries in one transaction, then its rows' outcomes — and records the
+// job's progress.
+func (r *jobRun) store(ctx context.Context, b *gradedBatch) error {
+	if !r.job.DryRun && len(b.save) > 0 {
+		if err := r.s.store.SavePaperAttempts(ctx, b.save, b.audit); err != nil {
+			return err
+		}
+	}
+	if err := r.s.store.SaveSubmissionRows(ctx, b.rows); err != nil {
 		return err
 	}
-	r.job.RowsRead += len(rows)
+	for _, row := range b.rows {
+		switch row.Status {
+		case bulk.StatusRejected:
+			r.job.Rejected++
+		case bulk.StatusUnchanged:
+			r.job.Unchanged++
+		default:
+			r.job.Graded++
+		}
+	}
+	r.job.RowsRead += len(b.rows)
 	return r.s.store.UpdateSubmissionJob(ctx, &r.job)
 }
 
@@ -519,33 +642,34 @@ func (r *jobRun) resolve(o *rowOutcome) {
 
 // grade grades a row against the student's papers and returns the
 // answers to store (blank cells are not stored: a blank scores 0). Each
-// paper's variant is decoded once: its parts' specs read the answers, and
-// it (or its rebuild with a corrected template version) grades them.
+// paper's variant is decoded once, for grading (the job's decoder shares
+// what papers have in common): its parts read the answers, and it (or
+// its rebuild with a corrected template version) grades them.
 func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.Paper) ([]*marksmith.Answer, error) {
-	stored := make(map[int]*bank.Variant, len(papers))
+	stored := make(map[int]*bank.GradingVariant, len(papers))
 	for _, p := range papers {
-		v, err := decodeVariant(p)
+		gv, err := r.dec.Decode(p.Variant)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("exam %d student %d question %d: %w", p.ExamID, p.UserID, p.Position, err)
 		}
-		stored[p.Position] = v
+		stored[p.Position] = gv
 	}
 	var answers []*marksmith.Answer
 	byQuestion := map[int]map[string]string{}
 	for _, a := range o.sub.Answers {
-		v := stored[a.Column.Question]
-		if v == nil {
+		gv := stored[a.Column.Question]
+		if gv == nil {
 			o.reject(a.Column.String(), "The exam has no question %d.", a.Column.Question)
 			continue
 		}
-		var spec *grader.Spec
-		for i := range v.Parts {
-			if v.Parts[i].ID == a.Column.Part {
-				spec = &v.Parts[i].Answer
+		part := -1
+		for i := range gv.Parts {
+			if gv.Parts[i].ID == a.Column.Part {
+				part = i
 				break
 			}
 		}
-		if spec == nil {
+		if part < 0 {
 			o.reject(a.Column.String(), "Question %d has no part %q.", a.Column.Question, a.Column.Part)
 			continue
 		}
@@ -553,7 +677,7 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 			continue
 		}
 		ans := &marksmith.Answer{Position: a.Column.Question, Part: a.Column.Part, Raw: a.Raw, Seq: 1, SavedAt: r.now}
-		pr, err := grader.NewParser(spec)
+		pr, err := gv.Part(part)
 		if err != nil {
 			return nil, fmt.Errorf("exam %d question %d part %s: %w", r.e.ID, a.Column.Question, a.Column.Part, err)
 		}
@@ -578,14 +702,11 @@ func (r *jobRun) grade(ctx context.Context, o *rowOutcome, papers []*marksmith.P
 	}
 	perQuestion := map[int]float64{}
 	for _, p := range papers {
-		v, err := r.g.corrected(ctx, p, stored[p.Position])
+		v, q, err := r.g.question(ctx, p, stored[p.Position])
 		if err != nil {
 			return nil, err
 		}
-		gs, err := gradeVariant(r.e, 0, p.Position, v, byQuestion[p.Position], r.now)
-		if err != nil {
-			return nil, err
-		}
+		gs := gradeQuestion(r.e, 0, p.Position, v, q, byQuestion[p.Position], r.now)
 		for _, g := range gs {
 			perQuestion[g.Position] += g.Score
 			if g.NeedsReview {

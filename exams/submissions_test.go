@@ -231,3 +231,48 @@ func testUpload(t *testing.T, h *harness) {
 	wantCode(t, "too large", err, marksmith.ETOOLARGE)
 	h.svc.UploadBytes = 0
 }
+
+// An upload after a regrade grades with the corrected template version,
+// rebuilt from each student's drawn values, and parses answers with the
+// stored paper.
+func TestUploadAfterRegrade(t *testing.T) {
+	h := newHarness(t, 3)
+	ctx := t.Context()
+	e := h.published(t, h.input(3)) // test/area version 1: its key is w*h + 1
+	if _, err := h.svc.Regrade(ctx, h.instructor, e.ID, marksmith.RegradeInput{Template: "test/area", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.students
+	area := func(u *marksmith.User) int {
+		v := h.paper(t, e.ID, u, 1)
+		return v.Params["w"].(int) * v.Params["h"].(int)
+	}
+	file := fmt.Sprintf("student,1.a,1.c\n%s,%d,a unit square\n%s,%d,\n%s,%s,\n", s[0].Email, area(s[0]), s[1].Email, area(s[1])+1, s[2].Email, "lots")
+	j := h.upload(t, e.ID, file, false, false)
+	if j.Graded != 3 {
+		t.Fatalf("job %+v", j)
+	}
+	res := h.results(t, e.ID, j.ID)
+	for i, want := range []string{
+		fmt.Sprintf("2,%s,,graded,10,23,1.c,,,10,0", s[0].Email), // 8 for 1.a (w*h, version 2's key), 2 for 1.c
+		fmt.Sprintf("3,%s,,graded,0,23,,,,0,0", s[1].Email),
+		fmt.Sprintf(`4,%s,,graded,0,23,,"1.a: Enter a number`, s[2].Email),
+	} {
+		if !strings.HasPrefix(res[i+1], want) {
+			t.Errorf("results line %d = %q, want %q…", i+2, res[i+1], want)
+		}
+	}
+	a, err := h.exams.FindAttempt(ctx, e.ID, s[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grades, err := h.exams.FindGrades(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range grades {
+		if want := map[int]int{1: 2, 2: 1}[g.Position]; g.TemplateVersion != want {
+			t.Errorf("grade %d.%s: template version %d, want %d", g.Position, g.Part, g.TemplateVersion, want)
+		}
+	}
+}

@@ -97,6 +97,16 @@ type criterion struct {
 // variant's parameters, which follow expressions may use. Errors name the
 // part at fault.
 func Compile(specs []Spec, params map[string]any) (*Question, error) {
+	return CompileParts(specs, nil, params)
+}
+
+// CompileParts is Compile with parts already compiled: parts[i], when
+// not nil, must be CompilePart(&specs[i]); a nil part is compiled here.
+// parts may be nil. The question grades exactly as Compile's would.
+func CompileParts(specs []Spec, parts []*Part, params map[string]any) (*Question, error) {
+	if parts != nil && len(parts) != len(specs) {
+		return nil, fmt.Errorf("%d compiled parts for %d specs", len(parts), len(specs))
+	}
 	q := &Question{parts: make([]part, len(specs)), params: make(map[string]any, len(params))}
 	for k, v := range params {
 		q.params[k] = v // a copy: the caller may reuse its map
@@ -117,6 +127,14 @@ func Compile(specs []Spec, params map[string]any) (*Question, error) {
 		return nil, errors.New("parameter \"ans\" clashes with the answers map of follow expressions")
 	}
 	for i := range specs {
+		if parts != nil && parts[i] != nil {
+			cp := &parts[i].p
+			if cp.id != specs[i].Part || cp.typ != specs[i].Type {
+				return nil, fmt.Errorf("part %q: compiled part is of part %q (%s)", specs[i].Part, cp.id, cp.typ)
+			}
+			q.parts[i] = *cp // a copy: its follow rule is this question's own
+			continue
+		}
 		if err := q.parts[i].compile(&specs[i], false); err != nil {
 			return nil, fmt.Errorf("part %q: %w", specs[i].Part, err)
 		}
@@ -400,7 +418,7 @@ func (p *part) compileFollow(s *Spec, specs []Spec, index map[string]int, params
 		ans[specs[i].Part] = exampleAnswer(specs[i].Type)
 	}
 	env["ans"] = ans
-	prog, err := calc.Compile(s.Follow, env)
+	prog, err := compileFollowProgram(s.Follow, env)
 	if err != nil {
 		return false, err
 	}

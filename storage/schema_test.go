@@ -39,9 +39,11 @@ func describeSchema(t *testing.T, db *DB) []string {
 		var idx []struct {
 			TableName, IndexName, Columns string
 			Unique, Primary               bool
+			Predicate                     *string
 		}
 		check(g.Raw(`SELECT c.relname AS table_name, i.relname AS index_name, ix.indisunique AS "unique", ix.indisprimary AS "primary",
-				array_to_string(ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnatts) k ORDER BY k), ',') AS columns
+				array_to_string(ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnatts) k ORDER BY k), ',') AS columns,
+				pg_get_expr(ix.indpred, ix.indrelid) AS predicate
 			FROM pg_index ix
 			JOIN pg_class i ON i.oid = ix.indexrelid
 			JOIN pg_class c ON c.oid = ix.indrelid
@@ -51,7 +53,7 @@ func describeSchema(t *testing.T, db *DB) []string {
 			if i.Primary {
 				add("%s primary key (%s)", i.TableName, normExpr(i.Columns))
 			} else {
-				add("%s index %s%s (%s)", i.TableName, i.IndexName, uniqueText(i.Unique), normExpr(i.Columns))
+				add("%s index %s%s (%s)%s", i.TableName, i.IndexName, uniqueText(i.Unique), normExpr(i.Columns), predicateText(i.Predicate))
 			}
 		}
 		var fks []struct{ TableName, ColumnName, RefTable, RefColumn, OnDelete string }
@@ -107,15 +109,20 @@ func describeSchema(t *testing.T, db *DB) []string {
 					continue
 				}
 				var cols string
+				var pred *string
 				if i.SQL != nil {
 					s := *i.SQL
+					if w := strings.Index(strings.ToUpper(s), " WHERE "); w >= 0 {
+						p := s[w+len(" WHERE "):]
+						s, pred = s[:w], &p
+					}
 					cols = s[strings.Index(s, "(")+1 : strings.LastIndex(s, ")")]
 				} else {
 					var names []string
 					check(g.Raw(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`, i.Name).Scan(&names).Error)
 					cols = strings.Join(names, ",")
 				}
-				add("%s index %s%s (%s)", table, i.Name, uniqueText(i.Unique), normExpr(cols))
+				add("%s index %s%s (%s)%s", table, i.Name, uniqueText(i.Unique), normExpr(cols), predicateText(pred))
 			}
 			var fks []struct{ Table, From, To, OnDelete string }
 			check(g.Raw(`SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(?)`, table).Scan(&fks).Error)
@@ -161,6 +168,15 @@ func defaultText(d *string) string {
 
 // normExpr lower-cases a key list and removes spaces.
 func normExpr(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "") }
+
+// predicateText writes a partial index's condition the same way for both
+// dialects: lower-cased, without spaces or parentheses.
+func predicateText(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return " where " + strings.NewReplacer("(", "", ")", "").Replace(normExpr(*p))
+}
 
 func nullText(notNull bool) string {
 	if notNull {
@@ -210,6 +226,7 @@ func TestSchemasMatch(t *testing.T) {
 		"refresh_tokens foreign key user_id -> users(id) on delete CASCADE",
 		"template_versions primary key (template_id,version)",
 		"template_versions column marks real not null",
+		"grades index grades_reviewed_by_idx (reviewed_by) where reviewed_byisnotnull",
 	} {
 		if !slices.Contains(pg, want) {
 			t.Errorf("postgres schema lacks %q; it has:\n%s", want, strings.Join(pg, "\n"))
