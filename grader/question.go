@@ -218,10 +218,16 @@ func NewParser(spec *Spec) (*Parser, error) {
 
 // Parse reads raw as Parse does.
 func (pr *Parser) Parse(raw string) (any, error) {
+	return pr.p.parseRaw(raw)
+}
+
+// parseRaw reads raw for a compiled part: nil for a blank answer, a
+// *FormatError for one that cannot be read.
+func (p *part) parseRaw(raw string) (any, error) {
 	if trimSpace(raw) == "" {
 		return nil, nil
 	}
-	v, msg := pr.p.parse(raw)
+	v, msg := p.parse(raw)
 	if msg != "" {
 		return nil, &FormatError{Msg: msg}
 	}

@@ -30,14 +30,7 @@ func CompilePart(s *Spec) (*Part, error) {
 
 // Parse reads a raw answer as Parse does for the part's spec.
 func (cp *Part) Parse(raw string) (any, error) {
-	if trimSpace(raw) == "" {
-		return nil, nil
-	}
-	v, msg := cp.p.parse(raw)
-	if msg != "" {
-		return nil, &FormatError{Msg: msg}
-	}
-	return v, nil
+	return cp.p.parseRaw(raw)
 }
 
 // Follow expressions are compiled once for each expression and each set
