@@ -200,3 +200,53 @@ func TestPrintJobSweeps(t *testing.T) {
 		}
 	})
 }
+
+// TestPrintJobClaimRace queues hundreds of jobs and has several servers'
+// claimers take them at once: every job is claimed by exactly one.
+func TestPrintJobClaimRace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		f := newExamFixture(t, db)
+		s := NewPrintJobStore(db)
+		ctx := t.Context()
+		const jobs, claimers = 200, 6
+		want := map[int64]bool{}
+		for range jobs {
+			j := &marksmith.PrintJob{ExamID: f.exam.ID, RequestedBy: f.instructor.ID, Format: "pdf", Status: marksmith.JobQueued, Total: 1}
+			if err := s.CreatePrintJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			want[j.ID] = true
+		}
+		var mu sync.Mutex
+		claimed := map[int64]int{}
+		var wg sync.WaitGroup
+		for range claimers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					j, err := s.ClaimPrintJob(ctx, testClock.Add(time.Minute))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if j == nil {
+						return
+					}
+					mu.Lock()
+					claimed[j.ID]++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(claimed) != jobs {
+			t.Fatalf("%d jobs claimed, want %d", len(claimed), jobs)
+		}
+		for id, n := range claimed {
+			if n != 1 || !want[id] {
+				t.Errorf("job %d claimed %d times (queued: %v)", id, n, want[id])
+			}
+		}
+	})
+}
