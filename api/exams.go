@@ -34,6 +34,18 @@ func withID(h examRoute) handlerFunc {
 	}
 }
 
+// withJobID is withID for a route under an exam that also names a job
+// (":job"): h gets the exam's and the job's ids, both checked.
+func withJobID(h func(c *fiber.Ctx, actor *marksmith.User, examID, jobID int64) error) handlerFunc {
+	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
+		jobID, err := pathID(c, "job")
+		if err != nil {
+			return err
+		}
+		return h(c, actor, id, jobID)
+	})
+}
+
 type listExamsResponse struct {
 	Exams  []*marksmith.Exam `json:"exams"`
 	Total  int               `json:"total"`

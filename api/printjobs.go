@@ -75,11 +75,7 @@ func (s *server) handleStartPrintJob() handlerFunc {
 // handleGetPrintJob reports a print job: status, students and pages
 // printed, the time taken and left.
 func (s *server) handleGetPrintJob() handlerFunc {
-	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
-		jobID, err := pathID(c, "job")
-		if err != nil {
-			return err
-		}
+	return withJobID(func(c *fiber.Ctx, actor *marksmith.User, id, jobID int64) error {
 		job, err := s.exams.FindPrintJob(c.UserContext(), actor, id, jobID)
 		if err != nil {
 			return err
@@ -92,11 +88,7 @@ func (s *server) handleGetPrintJob() handlerFunc {
 // handlePrintJobFile sends a done print job's file, read from the
 // database a piece at a time as the client takes it.
 func (s *server) handlePrintJobFile() handlerFunc {
-	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
-		jobID, err := pathID(c, "job")
-		if err != nil {
-			return err
-		}
+	return withJobID(func(c *fiber.Ctx, actor *marksmith.User, id, jobID int64) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), fileStreamTimeout)
 		job, r, err := s.exams.OpenPrintJobFile(ctx, actor, id, jobID)
 		if err != nil {

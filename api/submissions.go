@@ -79,11 +79,7 @@ func (s *server) handleUploadSubmissions() handlerFunc {
 // handleGetSubmissionJob reports an upload job: status, progress, row
 // errors, and the receipt once done.
 func (s *server) handleGetSubmissionJob() handlerFunc {
-	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
-		jobID, err := pathID(c, "job")
-		if err != nil {
-			return err
-		}
+	return withJobID(func(c *fiber.Ctx, actor *marksmith.User, id, jobID int64) error {
 		job, err := s.exams.FindSubmissionJob(c.UserContext(), actor, id, jobID)
 		if err != nil {
 			return err
@@ -95,11 +91,7 @@ func (s *server) handleGetSubmissionJob() handlerFunc {
 
 // handleSubmissionResults sends a finished upload's results file.
 func (s *server) handleSubmissionResults() handlerFunc {
-	return withID(func(c *fiber.Ctx, actor *marksmith.User, id int64) error {
-		jobID, err := pathID(c, "job")
-		if err != nil {
-			return err
-		}
+	return withJobID(func(c *fiber.Ctx, actor *marksmith.User, id, jobID int64) error {
 		var b bytes.Buffer
 		if err := s.exams.SubmissionResults(c.UserContext(), actor, id, jobID, &b); err != nil {
 			return err
