@@ -61,31 +61,8 @@ type DB struct {
 	inTx bool
 	conn *sql.Conn
 
-	// saves admits autosave statements to the pool first come, first
-	// served (nil: no gate). database/sql hands a freed connection to a
-	// random waiter, so with hundreds of students saving at once some
-	// saves waited many turns: the gate keeps the waiting in a FIFO queue
-	// of its own and never more saves at the pool than it has room for.
-	saves chan struct{}
-}
-
-// saveSlots is how many autosave statements run at once on PostgreSQL:
-// enough to keep the database's cores busy, few enough that the rest of
-// the pool stays free for other requests.
-func saveSlots() int { return max(8, 8*runtime.GOMAXPROCS(0)) }
-
-// admitSave waits for a turn to run a save (in arrival order) and returns
-// the function that ends it, or the context's error.
-func (db *DB) admitSave(ctx context.Context) (func(), error) {
-	if db.saves == nil {
-		return func() {}, nil
-	}
-	select {
-	case db.saves <- struct{}{}:
-		return func() { <-db.saves }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	// groups commits autosaves in groups on PostgreSQL (nil: one by one).
+	groups *saveGroups
 }
 
 // Open opens the database named by dsn:
@@ -158,7 +135,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, logger: logger, Now: time.Now}
 	if dialect == DialectPostgres {
-		db.saves = make(chan struct{}, saveSlots())
+		db.groups = newSaveGroups(db)
 	}
 	if db.migrations, err = db.newProvider(); err != nil {
 		sqlDB.Close()
@@ -374,7 +351,7 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *DB) error) error {
 		g.Statement.ConnPool = c
 	}
 	return g.Transaction(func(tx *gorm.DB) error {
-		return fn(&DB{gorm: tx, sql: db.sql, dialect: db.dialect, logger: db.logger, migrations: db.migrations, saves: nil,
+		return fn(&DB{gorm: tx, sql: db.sql, dialect: db.dialect, logger: db.logger, migrations: db.migrations,
 			Now: db.Now, inTx: true, conn: conn})
 	})
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -245,27 +244,9 @@ func (s *ExamStore) FindAttempts(ctx context.Context, examID int64) ([]*marksmit
 	return out, nil
 }
 
-// The one statement of a save: insert the answer, or overwrite the stored
-// one when its seq is lower, only while the attempt belongs to the saver
-// (an enabled account), is open and is within its grace; return when it
-// was saved and whether that is late. On Postgres the attempt row is
-// share-locked (FOR SHARE), so a save waits for a close that holds it
-// (LockAttempt) and is then evaluated again on the closed row: a save
-// either lands before the close or is refused. SQLite runs one writer at a
-// time. It is sent without GORM: it is the hottest statement there is.
+// The one statement of a save on SQLite, which runs one writer at a time:
+// the checks of saveAnswersPostgres for one answer.
 const (
-	saveAnswerPostgres = `WITH a AS (
-	SELECT attempts.id, attempts.deadline_at FROM attempts JOIN users u ON u.id = attempts.user_id
-	WHERE attempts.id = $1 AND attempts.user_id = $2 AND attempts.status = 'open'
-		AND attempts.grace_until >= $3 AND NOT u.disabled AND NOT u.must_change_password
-	FOR SHARE OF attempts
-)
-INSERT INTO answers (attempt_id, question, part, raw, seq, format_error, saved_at)
-SELECT a.id, $4, $5, $6, $7, $8, $3 FROM a
-ON CONFLICT (attempt_id, question, part) DO UPDATE
-SET raw = excluded.raw, seq = excluded.seq, format_error = excluded.format_error, saved_at = excluded.saved_at
-WHERE answers.seq < excluded.seq
-RETURNING saved_at, saved_at > (SELECT deadline_at FROM a)`
 	saveAnswerSQLite = `INSERT INTO answers (attempt_id, question, part, raw, seq, format_error, saved_at)
 SELECT id, ?, ?, ?, ?, ?, ? FROM attempts
 WHERE id = ? AND user_id = ? AND status = 'open' AND grace_until >= ?
@@ -277,8 +258,11 @@ RETURNING saved_at, saved_at > (SELECT deadline_at FROM attempts WHERE id = ?)`
 )
 
 // SaveAnswer stores a part's answer in one statement when the attempt
-// belongs to userID (whose account is not disabled), is open, is within its grace at a.SavedAt, and the
-// stored answer's Seq is lower; the answer is committed when it returns.
+// belongs to userID (whose account is not disabled), is open, is within
+// its grace at a.SavedAt, and the stored answer's Seq is lower; the answer
+// is committed when it returns. On PostgreSQL, outside a transaction, the
+// statement and its commit are shared with the saves waiting at the same
+// moment (see saveGroups).
 // Otherwise it stores nothing and says why: the attempt is not the
 // saver's (SaveNoAttempt), is no longer open (SaveNotOpen) or is past its
 // grace (SaveOverdue), or a save at least as new is stored (Refused "",
@@ -291,19 +275,30 @@ func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID 
 	what := func() string {
 		return fmt.Sprintf("answer to attempt %d question %d part %s", a.AttemptID, a.Position, a.Part)
 	}
-	db := s.db.gorm.WithContext(ctx)
-	var rows *sql.Rows
-	var err error
 	if s.db.dialect == DialectPostgres {
-		done, werr := s.db.admitSave(ctx)
-		if werr != nil {
-			return nil, translate(werr, what())
+		var r groupResult
+		var err error
+		if s.db.groups != nil && !s.db.inTx {
+			if r, err = s.db.groups.save(ctx, a, userID, at); err == nil {
+				err = r.err
+			}
+		} else { // inside a transaction: on its connection, alone
+			var res []groupResult
+			if res, err = writeGroup(ctx, s.db.pool(), []*pendingSave{{a: a, userID: userID, at: at}}); err == nil {
+				r = res[0]
+			}
 		}
-		rows, err = s.db.pool().QueryContext(ctx, saveAnswerPostgres, a.AttemptID, userID, at, a.Position, a.Part, a.Raw, a.Seq, a.FormatError)
-		defer done()
-	} else {
-		rows, err = s.db.pool().QueryContext(ctx, saveAnswerSQLite, a.Position, a.Part, a.Raw, a.Seq, a.FormatError, at, a.AttemptID, userID, at, a.AttemptID)
+		if err != nil {
+			return nil, translate(err, what())
+		}
+		if !r.stored {
+			return s.refusedSave(ctx, a, userID, at)
+		}
+		cur := *a
+		cur.SavedAt = r.savedAt
+		return &marksmith.SaveOutcome{Stored: true, Late: r.late, Current: &cur}, nil
 	}
+	rows, err := s.db.pool().QueryContext(ctx, saveAnswerSQLite, a.Position, a.Part, a.Raw, a.Seq, a.FormatError, at, a.AttemptID, userID, at, a.AttemptID)
 	if err != nil {
 		return nil, translate(err, what())
 	}
@@ -327,8 +322,15 @@ func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID 
 		cur.SavedAt = saved.Time.UTC()
 		return &marksmith.SaveOutcome{Stored: true, Late: late, Current: &cur}, nil
 	}
-	// Nothing written: say why, in one more round trip.
-	diag, err := db.Raw(`SELECT a.id, a.exam_id, a.user_id, a.status, a.started_at, a.deadline_at, a.grace_until, a.mode,
+	return s.refusedSave(ctx, a, userID, at)
+}
+
+// refusedSave says why a save stored nothing, in one more round trip.
+func (s *ExamStore) refusedSave(ctx context.Context, a *marksmith.Answer, userID int64, at time.Time) (*marksmith.SaveOutcome, error) {
+	what := func() string {
+		return fmt.Sprintf("answer to attempt %d question %d part %s", a.AttemptID, a.Position, a.Part)
+	}
+	diag, err := s.db.gorm.WithContext(ctx).Raw(`SELECT a.id, a.exam_id, a.user_id, a.status, a.started_at, a.deadline_at, a.grace_until, a.mode,
 		a.submitted_at, a.late, a.score, a.max_score, u.disabled, u.must_change_password,
 		ans.attempt_id IS NOT NULL, COALESCE(ans.raw, ''), COALESCE(ans.seq, 0), COALESCE(ans.format_error, ''), ans.saved_at
 	FROM attempts a JOIN users u ON u.id = a.user_id
