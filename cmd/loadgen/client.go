@@ -80,15 +80,17 @@ func (c *client) call(ctx context.Context, method, path, token string, in, out a
 	return resp.StatusCode, nil
 }
 
-// login returns an access token.
-func (c *client) login(ctx context.Context, email, password string) (string, error) {
+// login returns an access token, and whether the account must still
+// choose its own password.
+func (c *client) login(ctx context.Context, email, password string) (string, bool, error) {
 	var tok struct {
-		AccessToken string `json:"access_token"`
+		AccessToken        string `json:"access_token"`
+		MustChangePassword bool   `json:"must_change_password"`
 	}
 	if _, err := c.call(ctx, http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": email, "password": password}, &tok); err != nil {
-		return "", err
+		return "", false, err
 	}
-	return tok.AccessToken, nil
+	return tok.AccessToken, tok.MustChangePassword, nil
 }
 
 // timed runs f and returns how long it took.

@@ -24,14 +24,17 @@ type config struct {
 	URL           string
 	AdminEmail    string
 	AdminPassword string
-	Students      int
-	Duration      time.Duration
-	Requests      int // most saves in all; 0: only the duration bounds the run
-	Templates     []string
-	Prefix        string // email local-part prefix of the students this run creates
-	Timeout       time.Duration
-	Acked         string        // file to write the acknowledged saves to; "" for none
-	ErrorPause    time.Duration // how long a student waits after a failed save
+	// AdminPasswordFile is where the password came from, if a file: a
+	// one-time password replaced at login is written back to it.
+	AdminPasswordFile string
+	Students          int
+	Duration          time.Duration
+	Requests          int // most saves in all; 0: only the duration bounds the run
+	Templates         []string
+	Prefix            string // email local-part prefix of the students this run creates
+	Timeout           time.Duration
+	Acked             string        // file to write the acknowledged saves to; "" for none
+	ErrorPause        time.Duration // how long a student waits after a failed save
 }
 
 // parseConfig reads flags (and LOADGEN_ADMIN_PASSWORD) and checks them.
@@ -64,6 +67,7 @@ func parseConfig(args []string, stderr io.Writer, getenv func(string) string) (*
 			return nil, fmt.Errorf("admin password file: %w", err)
 		}
 		cfg.AdminPassword = strings.TrimSpace(string(b))
+		cfg.AdminPasswordFile = passwordFile
 	}
 	for _, t := range strings.Split(templates, ",") {
 		if t = strings.TrimSpace(t); t != "" {

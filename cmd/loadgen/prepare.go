@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -34,9 +35,9 @@ const importChunk = 25
 // prepare creates the students and a published exam for them, then logs
 // each in and starts their attempt.
 func prepare(ctx context.Context, c *client, cfg *config, stdout io.Writer) ([]*student, error) {
-	admin, err := c.login(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	admin, err := adminLogin(ctx, c, cfg, stdout)
 	if err != nil {
-		return nil, fmt.Errorf("admin login: %w", err)
+		return nil, err
 	}
 	pw := make([]byte, 12)
 	if _, err := rand.Read(pw); err != nil {
@@ -144,7 +145,7 @@ func prepare(ctx context.Context, c *client, cfg *config, stdout io.Writer) ([]*
 
 // startStudent logs a student in and starts their attempt.
 func startStudent(ctx context.Context, c *client, examID int64, email, password string) (*student, error) {
-	tok, err := c.login(ctx, email, password)
+	tok, _, err := c.login(ctx, email, password)
 	if err != nil {
 		return nil, fmt.Errorf("login %s: %w", email, err)
 	}
@@ -173,4 +174,39 @@ func startStudent(ctx context.Context, c *client, examID int64, email, password 
 		return nil, fmt.Errorf("attempt %d of %s has no parts", st.Attempt, email)
 	}
 	return st, nil
+}
+
+// adminLogin logs the admin in. A server's first admin has a one-time
+// password that must be replaced before anything else: loadgen chooses a
+// new one and writes it to -admin-password-file, so that the next run
+// logs in with it.
+func adminLogin(ctx context.Context, c *client, cfg *config, stdout io.Writer) (string, error) {
+	tok, must, err := c.login(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return "", fmt.Errorf("admin login: %w", err)
+	}
+	if !must {
+		return tok, nil
+	}
+	if cfg.AdminPasswordFile == "" {
+		return "", errors.New("admin login: the admin's password is one-time; give it with -admin-password-file, where loadgen writes the new password it chooses")
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	next := hex.EncodeToString(b)
+	if _, err := c.call(ctx, http.MethodPut, "/api/v1/users/me/password", tok,
+		map[string]string{"current_password": cfg.AdminPassword, "new_password": next}, nil); err != nil {
+		return "", fmt.Errorf("admin login: replace the one-time password: %w", err)
+	}
+	if err := os.WriteFile(cfg.AdminPasswordFile, []byte(next+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin login: the new password was set but not saved (it is %s): %w", next, err)
+	}
+	fmt.Fprintf(stdout, "loadgen: replaced the admin's one-time password; the new one is in %s\n", cfg.AdminPasswordFile)
+	cfg.AdminPassword = next
+	if tok, _, err = c.login(ctx, cfg.AdminEmail, next); err != nil {
+		return "", fmt.Errorf("admin login with the new password: %w", err)
+	}
+	return tok, nil
 }

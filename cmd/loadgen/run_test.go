@@ -50,7 +50,9 @@ func TestRunAgainstServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := users.CreateUser(ctx, &marksmith.User{Email: "admin@localhost", Name: "Admin", Role: marksmith.RoleAdmin, PasswordHash: hash}); err != nil {
+	// As a server's first admin: a one-time password, replaced at login.
+	if err := users.CreateUser(ctx, &marksmith.User{Email: "admin@localhost", Name: "Admin", Role: marksmith.RoleAdmin, PasswordHash: hash,
+		MustChangePassword: true}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := app.New(app.Config{JWTSecret: []byte("load-test-secret-load-test-secret-0123"), PasswordParams: cheap}, app.Deps{DB: db})
@@ -78,13 +80,38 @@ func TestRunAgainstServer(t *testing.T) {
 		}
 		return ""
 	}
+	url := "http://" + ln.Addr().String()
+	// Given the one-time password without a file to keep the new one in,
+	// it stops before changing anything.
+	err = run(ctx, []string{"-url", url, "-students", "1", "-requests", "1", "-prefix", "none"}, &out, &errOut, env)
+	if err == nil || !strings.Contains(err.Error(), "one-time") {
+		t.Fatalf("one-time password without a file: %v", err)
+	}
+	out.Reset()
+	errOut.Reset()
+	pwFile := filepath.Join(t.TempDir(), "admin.pw")
+	if err := os.WriteFile(pwFile, []byte("admin password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ackedPath := filepath.Join(t.TempDir(), "acked.txt")
-	args := []string{"-url", "http://" + ln.Addr().String(), "-students", "3", "-duration", "30s", "-requests", "60", "-prefix", "t",
+	args := []string{"-url", url, "-admin-password-file", pwFile, "-students", "3", "-duration", "30s", "-requests", "60", "-prefix", "t",
 		"-acked", ackedPath, "-error-pause", "10ms"}
 	if err := run(ctx, args, &out, &errOut, env); err != nil {
 		t.Fatalf("run: %v\n%s%s", err, out.String(), errOut.String())
 	}
 	report := out.String()
+	// The new password is in the file, and it is the admin's now.
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := strings.TrimSpace(string(pw)); next == "admin password" || len(next) != 32 || !strings.Contains(report, "replaced the admin's one-time password") {
+		t.Fatalf("password file holds %q after the run; report:\n%s", next, report)
+	} else if admin, err := users.FindUserByEmail(ctx, "admin@localhost"); err != nil || admin.MustChangePassword {
+		t.Fatalf("admin %+v, %v: want no change pending", admin, err)
+	} else if ok, err := auth.CheckPassword(next, admin.PasswordHash); !ok || err != nil {
+		t.Fatalf("the new password does not sign the admin in: %v, %v", ok, err)
+	}
 	for _, want := range []string{"students      3 ", "saves         60 in", "stored        60 (not stored: 0)", "errors        0"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
