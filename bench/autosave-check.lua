@@ -22,13 +22,17 @@ function init(args)
   end
   base = os.time() * 1000
   i = tid or 0
+  -- STRIDE=2 (with wrk -t2): each thread saves for its own half of the
+  -- students, so that no thread's save is older than another's stored one.
+  stride = tonumber(os.getenv("STRIDE") or "1")
   acked = {}
   errors = 0
+  stored = 0
 end
 
 request = function()
   counter = counter + 1
-  i = i + 1
+  i = i + stride
   local t = targets[(i % #targets) + 1]
   local part = t[4 + (counter % (#t - 3))]
   local seq = base + counter * 64 + (tid or 0)
@@ -43,6 +47,7 @@ response = function(status, headers, body)
     return
   end
   if not body:find('"stored":true', 1, true) then return end
+  stored = stored + 1
   local q = body:match('"question":(%d+)')
   local p = body:match('"part":"([^"]+)"')
   local a = body:match('"answer":"(%d+)%.')
@@ -55,10 +60,12 @@ response = function(status, headers, body)
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("saves/s=%.0f p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms non2xx=%d\n",
+  local n = 0
+  for _, t in ipairs(threads) do n = n + (t:get("stored") or 0) end
+  io.write(string.format("saves/s=%.0f p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms non2xx=%d stored=%.0f%%\n",
     summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, summary.errors.status))
+    latency.max / 1000, summary.errors.status, 100 * n / math.max(summary.requests, 1)))
   local out = os.getenv("ACKED")
   if not out then return end
   local merged = {}

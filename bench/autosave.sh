@@ -10,10 +10,17 @@
 #   bench/autosave.sh [STUDENTS] [SECONDS] [ROUNDS]  (defaults: 256 students, 20 s, 3 rounds)
 #   MARKSMITH_BIN=FILE bench/autosave.sh ...      runs that build of marksmith instead
 #   MARKSMITH_ENV="GOGC=400" bench/autosave.sh    environment for the marksmith server only
+#   SEPARATE=1 bench/autosave.sh ...              each wrk thread saves for its own half of the
+#                                                 students (by default both walk all of them, as
+#                                                 the baseline's autosave.lua does, and a thread
+#                                                 that falls behind the other sends saves older
+#                                                 than what is stored: answered "not stored")
 #   PROFILE=DIR bench/autosave.sh ...             also writes a CPU profile of
 #                                                 the server's first c64 run to DIR/cpu-c64.pprof
 #
-# Besides throughput and latency, each line gives the server's CPU time per
+# Besides throughput and latency, each line gives the share of saves
+# answered "stored" (the rest were older than the part's stored answer:
+# wrk's two threads save the same parts), and the server's CPU time per
 # save (user and system, from /proc) and Postgres's (all its processes).
 #
 # Needs wrk (apt-get install wrk), python3, psql and Postgres on
@@ -72,7 +79,7 @@ cpu_of() { # pid...: their user+system CPU ticks
 run() { # name url connections pid
   local s0 p0 s1 p1 line saves
   s0=$(cpu_of "$4"); p0=$(cpu_of $(pgrep -x postgres))
-  line=$(TARGETS="$work/targets.txt" ACKED="$work/acked-$1-$3" wrk -t2 -c"$3" -d"${seconds}s" --latency \
+  line=$(STRIDE=$([ -n "${SEPARATE:-}" ] && echo 2 || echo 1) TARGETS="$work/targets.txt" ACKED="$work/acked-$1-$3" wrk -t2 -c"$3" -d"${seconds}s" --latency \
     -s bench/autosave-check.lua "$2" | tail -n 1)
   s1=$(cpu_of "$4"); p1=$(cpu_of $(pgrep -x postgres))
   saves=$(sed -E 's/.*saves\/s=([0-9]+).*/\1/' <<< "$line")
@@ -124,8 +131,8 @@ for conns in ("c64", "c256"):
         continue
     med = lambda rs, k: statistics.median(r[k] for r in rs)
     ratio = statistics.median(m["saves"] / b["saves"] for m, b in zip(ms, bare))
-    print(f"{conns}: marksmith {med(ms, 'saves'):.0f} saves/s p99 {med(ms, 'p99'):.1f} ms "
+    print(f"{conns}: marksmith {med(ms, 'saves'):.0f} saves/s ({med(ms, 'stored'):.0f}% stored) p99 {med(ms, 'p99'):.1f} ms "
           f"server {med(ms, 'server'):.0f} us/save postgres {med(ms, 'postgres'):.0f} us/save | "
-          f"bare {med(bare, 'saves'):.0f} saves/s p99 {med(bare, 'p99'):.1f} ms "
+          f"bare {med(bare, 'saves'):.0f} saves/s ({med(bare, 'stored'):.0f}% stored) p99 {med(bare, 'p99'):.1f} ms "
           f"server {med(bare, 'server'):.0f} us/save postgres {med(bare, 'postgres'):.0f} us/save | ratio {ratio:.0%}")
 EOF

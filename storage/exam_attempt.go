@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -292,6 +293,9 @@ func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID 
 			return nil, translate(err, what())
 		}
 		if !r.stored {
+			if r.refused != nil { // said by the group
+				return r.refused, nil
+			}
 			return s.refusedSave(ctx, a, userID, at)
 		}
 		cur := *a
@@ -325,14 +329,19 @@ func (s *ExamStore) SaveAnswer(ctx context.Context, a *marksmith.Answer, userID 
 	return s.refusedSave(ctx, a, userID, at)
 }
 
+// saveDiagColumns are what tell why a save stored nothing: the attempt,
+// its owner's account, and the part's stored answer (from attempts a,
+// users u and answers ans).
+const saveDiagColumns = `a.id, a.exam_id, a.user_id, a.status, a.started_at, a.deadline_at, a.grace_until, a.mode,
+		a.submitted_at, a.late, a.score, a.max_score, u.disabled, u.must_change_password,
+		ans.attempt_id IS NOT NULL, COALESCE(ans.raw, ''), COALESCE(ans.seq, 0), COALESCE(ans.format_error, ''), ans.saved_at`
+
 // refusedSave says why a save stored nothing, in one more round trip.
 func (s *ExamStore) refusedSave(ctx context.Context, a *marksmith.Answer, userID int64, at time.Time) (*marksmith.SaveOutcome, error) {
 	what := func() string {
 		return fmt.Sprintf("answer to attempt %d question %d part %s", a.AttemptID, a.Position, a.Part)
 	}
-	diag, err := s.db.gorm.WithContext(ctx).Raw(`SELECT a.id, a.exam_id, a.user_id, a.status, a.started_at, a.deadline_at, a.grace_until, a.mode,
-		a.submitted_at, a.late, a.score, a.max_score, u.disabled, u.must_change_password,
-		ans.attempt_id IS NOT NULL, COALESCE(ans.raw, ''), COALESCE(ans.seq, 0), COALESCE(ans.format_error, ''), ans.saved_at
+	diag, err := s.db.gorm.WithContext(ctx).Raw(`SELECT `+saveDiagColumns+`
 	FROM attempts a JOIN users u ON u.id = a.user_id
 	LEFT JOIN answers ans ON ans.attempt_id = a.id AND ans.question = ? AND ans.part = ?
 	WHERE a.id = ? AND a.user_id = ?`, a.Position, a.Part, a.AttemptID, userID).Rows()
@@ -346,17 +355,30 @@ func (s *ExamStore) refusedSave(ctx context.Context, a *marksmith.Answer, userID
 		}
 		return &marksmith.SaveOutcome{Refused: marksmith.SaveNoAttempt}, nil
 	}
-	var w struct {
-		attemptRow
-		Disabled, MustChange, HasAnswer   bool
-		AnsRaw, AnsFormatError            string
-		AnsSeq                            int64
-		started, deadline, grace, savedAt anyTime
-		submitted                         anyTime
-	}
-	if err := diag.Scan(&w.ID, &w.ExamID, &w.UserID, &w.Status, &w.started, &w.deadline, &w.grace, &w.Mode,
-		&w.submitted, &w.Late, &w.Score, &w.MaxScore, &w.Disabled, &w.MustChange, &w.HasAnswer, &w.AnsRaw, &w.AnsSeq, &w.AnsFormatError, &w.savedAt); err != nil {
+	w, err := scanRefusal(diag)
+	if err != nil {
 		return nil, translate(err, what())
+	}
+	return w.outcome(a, at), nil
+}
+
+// refusal is one row of saveDiagColumns.
+type refusal struct {
+	attemptRow
+	Disabled, MustChange, HasAnswer   bool
+	AnsRaw, AnsFormatError            string
+	AnsSeq                            int64
+	started, deadline, grace, savedAt anyTime
+	submitted                         anyTime
+}
+
+// scanRefusal reads one row of saveDiagColumns, after any dest given
+// first.
+func scanRefusal(rows *sql.Rows, dest ...any) (*refusal, error) {
+	var w refusal
+	if err := rows.Scan(append(dest, &w.ID, &w.ExamID, &w.UserID, &w.Status, &w.started, &w.deadline, &w.grace, &w.Mode,
+		&w.submitted, &w.Late, &w.Score, &w.MaxScore, &w.Disabled, &w.MustChange, &w.HasAnswer, &w.AnsRaw, &w.AnsSeq, &w.AnsFormatError, &w.savedAt)...); err != nil {
+		return nil, err
 	}
 	w.StartedAt, w.DeadlineAt = w.started.Time, w.deadline.Time
 	if !w.grace.Time.IsZero() {
@@ -367,6 +389,11 @@ func (s *ExamStore) refusedSave(ctx context.Context, a *marksmith.Answer, userID
 		sub := w.submitted.Time
 		w.SubmittedAt = &sub
 	}
+	return &w, nil
+}
+
+// outcome says why the save a, made at at, stored nothing.
+func (w *refusal) outcome(a *marksmith.Answer, at time.Time) *marksmith.SaveOutcome {
 	out := &marksmith.SaveOutcome{Attempt: w.attemptRow.toDomain()}
 	if w.HasAnswer {
 		out.Current = &marksmith.Answer{AttemptID: a.AttemptID, Position: a.Position, Part: a.Part, Raw: w.AnsRaw, Seq: w.AnsSeq,
@@ -386,7 +413,7 @@ func (s *ExamStore) refusedSave(ctx context.Context, a *marksmith.Answer, userID
 		// statement (closed and reopened); the caller may retry.
 		out.Refused = marksmith.SaveNotOpen
 	}
-	return out, nil
+	return out
 }
 
 // FindAnswers returns an attempt's answers, by question and part.

@@ -87,6 +87,7 @@ type groupResult struct {
 	stored  bool
 	savedAt time.Time
 	late    bool
+	refused *marksmith.SaveOutcome // when not stored: why (nil: not asked)
 	err     error
 }
 
@@ -190,6 +191,9 @@ func (g *saveGroups) write(group []*pendingSave) {
 		}
 		return
 	}
+	if err == nil {
+		err = refusals(ctx, g.db.sql, group, res)
+	}
 	for i, p := range group {
 		if err != nil {
 			p.done <- groupResult{err: err}
@@ -197,6 +201,52 @@ func (g *saveGroups) write(group []*pendingSave) {
 		}
 		p.done <- res[i]
 	}
+}
+
+// refusals says, in one more statement for the whole group, why each save
+// of the group that stored nothing was refused (or found stale), so that
+// a storm of refusals (everyone's last save after the grace) costs a round
+// trip per group, not per save.
+func refusals(ctx context.Context, q querier, group []*pendingSave, res []groupResult) error {
+	var idx []int
+	for i := range res {
+		if !res[i].stored {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	ids, users := make([]int64, len(idx)), make([]int64, len(idx))
+	questions, parts := make([]int64, len(idx)), make([]string, len(idx))
+	for j, i := range idx {
+		p := group[i].a
+		ids[j], users[j], questions[j], parts[j] = p.AttemptID, group[i].userID, int64(p.Position), p.Part
+		res[i].refused = &marksmith.SaveOutcome{Refused: marksmith.SaveNoAttempt} // unless a row says otherwise
+	}
+	rows, err := q.QueryContext(ctx, `SELECT i.n, `+saveDiagColumns+`
+	FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY AS i(attempt_id, user_id, question, part, n)
+	JOIN attempts a ON a.id = i.attempt_id AND a.user_id = i.user_id
+	JOIN users u ON u.id = a.user_id
+	LEFT JOIN answers ans ON ans.attempt_id = a.id AND ans.question = i.question AND ans.part = i.part`,
+		ids, users, questions, parts)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		w, err := scanRefusal(rows, &n)
+		if err != nil {
+			return err
+		}
+		if n < 1 || int(n) > len(idx) {
+			return fmt.Errorf("refusals of a group: row %d of %d", n, len(idx))
+		}
+		i := idx[n-1]
+		res[i].refused = w.outcome(group[i].a, group[i].at)
+	}
+	return rows.Err()
 }
 
 // writeGroup runs the statement of a group on q: res[i] says whether

@@ -166,6 +166,13 @@ func TestSaveGroupOutcomes(t *testing.T) {
 				i, saves[i].a.Raw, r.out.Stored, r.out.Refused, cur, r.out.Late, w.stored, w.refused, w.curRaw, w.late)
 		}
 	}
+	// A refusal carries the attempt as it is, when it is the saver's.
+	if at := results[5].out.Attempt; at == nil || at.ID != a2.ID || at.Status != marksmith.AttemptOpen {
+		t.Errorf("overdue save: attempt %+v, want attempt %d, open", at, a2.ID)
+	}
+	if at := results[4].out.Attempt; at != nil {
+		t.Errorf("save to another's attempt: attempt %+v, want none", at)
+	}
 	// Two held groups, the group of six behind them, and the second save
 	// of part a on its own after it.
 	if got := db.groups.groups.Load() - groups0; got != 4 {
